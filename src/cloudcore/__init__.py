@@ -1,0 +1,226 @@
+"""cloudcore: manage infrastructure the same way on AWS, Cloudflare, Google Cloud and bare metal.
+
+>>> import cloudcore
+>>> cloud = cloudcore.connect("memory")
+>>> cloud.store_secret("api-key", "s3cr3t")
+'1'
+
+``import cloudcore`` loads nothing else: names are imported on first access, no cloud SDK, pluggy
+or tenacity until a driver needs them. Drivers
+and plugins are found through the ``cloudcore.drivers`` entry points on first use.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ._context import CallContext, current_call
+    from .capabilities import KNOWN_FEATURES, OPERATIONS, Capability, OperationInfo
+    from .composite import CompositeProvider
+    from .config import connect, load_profile
+    from .errors import (
+        AlreadyExists,
+        AuthenticationError,
+        CloudcoreError,
+        ConfigurationError,
+        Conflict,
+        DriverNotFound,
+        DriverNotInstalled,
+        NotFound,
+        OperationTimeout,
+        PermissionDenied,
+        ProviderError,
+        RateLimited,
+        TransientError,
+        Unsupported,
+    )
+    from .events import ApiCallEvent, OperationEvent, Recorder, emit_api_call, record
+    from .models import (
+        Autoscaling,
+        BackupRef,
+        CacheConfig,
+        CacheEndpoint,
+        DatabaseConfig,
+        DatabaseEndpoint,
+        DeploymentResult,
+        DNSRecord,
+        GeoRule,
+        HealthCheck,
+        IPRule,
+        LogEntry,
+        ManagedRule,
+        ManagedSet,
+        OperationSchema,
+        PathRule,
+        RateLimitRule,
+        RecordType,
+        Resource,
+        ResourceSchema,
+        ResourceType,
+        SecretRef,
+        SecretVersion,
+        ServiceConfig,
+        ServiceState,
+        ServiceStatus,
+        ServiceSummary,
+        SizeClass,
+        WAFRule,
+        WAFRuleSet,
+    )
+    from .protocol import CloudProvider
+    from .provider import BaseProvider
+    from .registry import DriverInfo, available_drivers
+    from .retry import RetryPolicy
+
+__version__ = "0.1.0"
+
+# Public name -> the private module that defines it; loaded on first attribute access so
+# that `import cloudcore` stays cheap (see benchmarks/import_time.py).
+_EXPORTS: dict[str, str] = {
+    "AlreadyExists": ".errors",
+    "ApiCallEvent": ".events",
+    "AuthenticationError": ".errors",
+    "Autoscaling": ".models",
+    "BackupRef": ".models",
+    "BaseProvider": ".provider",
+    "CacheConfig": ".models",
+    "CacheEndpoint": ".models",
+    "CallContext": "._context",
+    "Capability": ".capabilities",
+    "CloudProvider": ".protocol",
+    "CloudcoreError": ".errors",
+    "CompositeProvider": ".composite",
+    "ConfigurationError": ".errors",
+    "Conflict": ".errors",
+    "DNSRecord": ".models",
+    "DatabaseConfig": ".models",
+    "DatabaseEndpoint": ".models",
+    "DeploymentResult": ".models",
+    "DriverInfo": ".registry",
+    "DriverNotFound": ".errors",
+    "DriverNotInstalled": ".errors",
+    "GeoRule": ".models",
+    "HealthCheck": ".models",
+    "IPRule": ".models",
+    "KNOWN_FEATURES": ".capabilities",
+    "LogEntry": ".models",
+    "ManagedRule": ".models",
+    "ManagedSet": ".models",
+    "NotFound": ".errors",
+    "OPERATIONS": ".capabilities",
+    "OperationEvent": ".events",
+    "OperationInfo": ".capabilities",
+    "OperationSchema": ".models",
+    "OperationTimeout": ".errors",
+    "PathRule": ".models",
+    "PermissionDenied": ".errors",
+    "ProviderError": ".errors",
+    "RateLimitRule": ".models",
+    "RateLimited": ".errors",
+    "RecordType": ".models",
+    "Recorder": ".events",
+    "Resource": ".models",
+    "ResourceSchema": ".models",
+    "ResourceType": ".models",
+    "RetryPolicy": ".retry",
+    "SecretRef": ".models",
+    "SecretVersion": ".models",
+    "ServiceConfig": ".models",
+    "ServiceState": ".models",
+    "ServiceStatus": ".models",
+    "ServiceSummary": ".models",
+    "SizeClass": ".models",
+    "TransientError": ".errors",
+    "Unsupported": ".errors",
+    "WAFRule": ".models",
+    "WAFRuleSet": ".models",
+    "available_drivers": ".registry",
+    "connect": ".config",
+    "current_call": "._context",
+    "emit_api_call": ".events",
+    "load_profile": ".config",
+    "record": ".events",
+}
+
+
+__all__ = [
+    "KNOWN_FEATURES",
+    "OPERATIONS",
+    "AlreadyExists",
+    "ApiCallEvent",
+    "AuthenticationError",
+    "Autoscaling",
+    "BackupRef",
+    "BaseProvider",
+    "CacheConfig",
+    "CacheEndpoint",
+    "CallContext",
+    "Capability",
+    "CloudProvider",
+    "CloudcoreError",
+    "CompositeProvider",
+    "ConfigurationError",
+    "Conflict",
+    "DNSRecord",
+    "DatabaseConfig",
+    "DatabaseEndpoint",
+    "DeploymentResult",
+    "DriverInfo",
+    "DriverNotFound",
+    "DriverNotInstalled",
+    "GeoRule",
+    "HealthCheck",
+    "IPRule",
+    "LogEntry",
+    "ManagedRule",
+    "ManagedSet",
+    "NotFound",
+    "OperationEvent",
+    "OperationInfo",
+    "OperationSchema",
+    "OperationTimeout",
+    "PathRule",
+    "PermissionDenied",
+    "ProviderError",
+    "RateLimitRule",
+    "RateLimited",
+    "RecordType",
+    "Recorder",
+    "Resource",
+    "ResourceSchema",
+    "ResourceType",
+    "RetryPolicy",
+    "SecretRef",
+    "SecretVersion",
+    "ServiceConfig",
+    "ServiceState",
+    "ServiceStatus",
+    "ServiceSummary",
+    "SizeClass",
+    "TransientError",
+    "Unsupported",
+    "WAFRule",
+    "WAFRuleSet",
+    "__version__",
+    "available_drivers",
+    "connect",
+    "current_call",
+    "emit_api_call",
+    "load_profile",
+    "record",
+]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'cloudcore' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_EXPORTS])

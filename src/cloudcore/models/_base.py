@@ -1,0 +1,134 @@
+"""Shared pieces of the models: the frozen base class, names, tags, size classes."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Annotated, Any, ClassVar, Self
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+
+from ..errors import ConfigurationError
+
+_NAME_RE = re.compile(r"^[a-z][a-z0-9-]{0,62}$")
+_TAG_KEY_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:/=+@-]{0,127}$")
+_SECRETISH = ("secret", "password", "token", "value", "auth")
+
+
+def _check_name(value: str) -> str:
+    if not _NAME_RE.match(value):
+        raise ValueError(
+            "must be lowercase DNS-label style: a letter, then up to 62 letters, digits or '-'"
+        )
+    if value.endswith("-"):
+        raise ValueError("must not end with '-'")
+    return value
+
+
+def _check_tags(value: dict[str, str]) -> dict[str, str]:
+    for key, val in value.items():
+        if not _TAG_KEY_RE.match(key):
+            raise ValueError(f"tag key {key!r} must be 1-128 characters of [A-Za-z0-9_.:/=+@-]")
+        if len(val) > 256:
+            raise ValueError(f"tag {key!r}: value longer than 256 characters")
+    return value
+
+
+Name = Annotated[str, AfterValidator(_check_name)]
+"""A cloudcore resource name: ``[a-z][a-z0-9-]{0,62}``, not ending in ``-``."""
+
+Tags = Annotated[dict[str, str], AfterValidator(_check_tags)]
+"""User tags/labels. cloudcore adds ``managed-by=cloudcore`` and ``cloudcore-name`` itself."""
+
+Extras = dict[str, Any]
+"""Provider-specific options, the one explicit escape hatch per model."""
+
+MANAGED_BY_KEY = "managed-by"
+MANAGED_BY_VALUE = "cloudcore"
+NAME_TAG_KEY = "cloudcore-name"
+
+
+def validate_name(value: str, field: str = "name") -> str:
+    """Check a cloudcore resource name, raising :class:`ConfigurationError` naming ``field``."""
+    try:
+        return _check_name(value) if isinstance(value, str) else _fail_type(value)
+    except ValueError as exc:
+        raise ConfigurationError(f"{field}: {exc} (got {value!r})", field=field) from None
+
+
+def _fail_type(value: object) -> str:
+    raise ValueError(f"must be a string, not {type(value).__name__}")
+
+
+def utcnow() -> datetime:
+    """The current time as a timezone-aware UTC datetime."""
+    return datetime.now(UTC)
+
+
+class SizeClass(StrEnum):
+    """Portable size classes for databases and caches; each driver documents its mapping."""
+
+    MICRO = "micro"
+    SMALL = "small"
+    MEDIUM = "medium"
+    LARGE = "large"
+    XLARGE = "xlarge"
+
+
+def _describe(exc: ValidationError, model: str) -> tuple[str, str | None]:
+    parts = []
+    first_field: str | None = None
+    for err in exc.errors():
+        loc = ".".join(str(p) for p in err["loc"]) or "(model)"
+        first_field = first_field or loc
+        msg = err["msg"]
+        value = err.get("input")
+        secretish = any(word in loc.lower() for word in _SECRETISH)
+        if isinstance(value, int | float) and not isinstance(value, bool) and not secretish:
+            msg = f"{msg} (got {value!r})"
+        parts.append(f"{loc}: {msg}")
+    return f"invalid {model}: " + "; ".join(parts), first_field
+
+
+class Model(BaseModel):
+    """Base of every cloudcore model: frozen, strict about unknown fields, validated at creation.
+
+    A failed validation raises :class:`~cloudcore.errors.ConfigurationError` (also a ``ValueError``)
+    naming each bad field and why, never echoing a secret input.
+    """
+
+    model_config: ClassVar[ConfigDict] = ConfigDict(
+        frozen=True, extra="forbid", validate_default=True, defer_build=True
+    )
+
+    def __init__(self, /, **data: Any) -> None:
+        try:
+            super().__init__(**data)
+        except ValidationError as exc:
+            message, field = _describe(exc, type(self).__name__)
+            raise ConfigurationError(message, field=field) from None
+
+    @classmethod
+    def model_validate(cls, obj: Any, *args: Any, **kwargs: Any) -> Self:
+        """Validate ``obj`` (a mapping or model) into this model, raising ConfigurationError."""
+        try:
+            return super().model_validate(obj, *args, **kwargs)
+        except ValidationError as exc:
+            message, field = _describe(exc, cls.__name__)
+            raise ConfigurationError(message, field=field) from None
+
+    @classmethod
+    def model_validate_json(
+        cls, json_data: str | bytes | bytearray, *args: Any, **kwargs: Any
+    ) -> Self:
+        """Validate a JSON document into this model, raising ConfigurationError."""
+        try:
+            return super().model_validate_json(json_data, *args, **kwargs)
+        except ValidationError as exc:
+            message, field = _describe(exc, cls.__name__)
+            raise ConfigurationError(message, field=field) from None
+
+
+TTL = Annotated[int, Field(ge=1, le=2_147_483_647)]
+Port = Annotated[int, Field(ge=1, le=65535)]
