@@ -108,9 +108,7 @@ def operation_parameters(operation: str) -> dict[str, Any]:
             annotation = str
         default = ... if param.default is inspect.Parameter.empty else param.default
         fields[pname] = (annotation, default)
-    model = create_model(
-        f"{operation}_parameters", __config__=ConfigDict(extra="forbid"), **fields
-    )
+    model = create_model(f"{operation}_parameters", __config__=ConfigDict(extra="forbid"), **fields)
     schema: dict[str, Any] = model.model_json_schema()
     schema.pop("title", None)
     schema["description"] = OPERATIONS[operation].summary
