@@ -1,0 +1,120 @@
+"""The memory driver's primitives: its "API calls", fault injection, pagination, tagging."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import Any, TypeVar
+
+from pydantic import SecretStr
+
+from ... import _context
+from ...capabilities import KNOWN_FEATURES, Capability
+from ...errors import ConfigurationError, RateLimited, TransientError
+from ...events import emit_api_call
+from ...models import MANAGED_BY_KEY, MANAGED_BY_VALUE, NAME_TAG_KEY, normalize_fqdn, utcnow
+from ...provider import BaseProvider
+from ..faults import Fault, FaultQueue
+from .state import MemoryState
+
+T = TypeVar("T")
+
+__all__ = ["MemoryCore"]
+
+
+class MemoryCore(BaseProvider):
+    """State, primitives and options shared by the memory driver's capability modules.
+
+    Args:
+        state_file: A JSON file to share state between processes (written 0600), or ``None``.
+        zones: DNS zones that exist (records go to the zone with the longest matching suffix).
+        page_size: Items per page of the driver's internal list calls (discovery, secrets, DNS).
+        faults: Faults to inject from the start: ``Fault`` objects or their keyword mappings.
+        latency: Seconds added to every internal call, to simulate a remote provider.
+        region: A region label for resource ids.
+        retry: The core retry policy (see :class:`cloudcore.RetryPolicy`).
+    """
+
+    name = "memory"
+    capabilities = frozenset(Capability)
+    features = dict(KNOWN_FEATURES)
+
+    def __init__(
+        self,
+        *,
+        state_file: str | os.PathLike[str] | None = None,
+        zones: Sequence[str] = ("example.com",),
+        page_size: int = 50,
+        faults: Sequence[Fault | Mapping[str, Any]] = (),
+        latency: float = 0.0,
+        region: str | None = None,
+        retry: Any = None,
+    ) -> None:
+        super().__init__(region=region, retry=retry)
+        if isinstance(page_size, bool) or not isinstance(page_size, int) or page_size < 1:
+            raise ConfigurationError("page_size: a positive integer", field="page_size")
+        if latency < 0:
+            raise ConfigurationError("latency: must not be negative", field="latency")
+        try:
+            self._zones = tuple(sorted({normalize_fqdn(z) for z in zones}))
+        except ValueError as exc:
+            raise ConfigurationError(f"zones: {exc}", field="zones") from None
+        self._state = MemoryState(state_file)
+        self.page_size = page_size
+        self.latency = latency
+        self.faults = FaultQueue()
+        for fault in faults:
+            self.faults.inject(fault if isinstance(fault, Fault) else Fault(**fault))
+
+    # ----------------------------------------------------------- primitives
+    def _api(self, api: str, *, mutating: bool) -> None:
+        """One internal "API call": counted, subject to latency and injected faults."""
+        emit_api_call(self.name, "memory", api, mutating=mutating)
+        if self.latency:
+            time.sleep(self.latency)
+        ctx = _context.current_call()
+        fault = self.faults.take(ctx.operation if ctx else None, api, mutating)
+        if fault is not None:
+            if fault.kind == "throttle":
+                raise RateLimited(f"{api}: throttled (injected)", retry_after=fault.retry_after)
+            if fault.kind == "transient":
+                raise TransientError(f"{api}: service unavailable (injected)")
+            time.sleep(fault.seconds)
+        if mutating:
+            self._state.mark_dirty()
+
+    def _read(self, api: str, fn: Callable[[dict[str, Any]], T]) -> T:
+        with self._state.open() as data:
+            self._api(api, mutating=False)
+            return fn(data)
+
+    def _pages(self, api: str, items: Callable[[dict[str, Any]], list[T]]) -> Iterator[T]:
+        """Yield items page by page, one internal call per page (as real providers list)."""
+        start = 0
+        while True:
+
+            def page(data: dict[str, Any], at: int = start) -> list[T]:
+                return items(data)[at : at + self.page_size]
+
+            chunk = self.call(lambda: self._read(api, page))
+            yield from chunk
+            if len(chunk) < self.page_size:
+                return
+            start += self.page_size
+
+    def _put_secret_locked(self, data: dict[str, Any], key: str, value: SecretStr) -> str:
+        """Append a version to secret ``key`` (call inside ``self._state.open()``)."""
+        self._api("PutSecretValue", mutating=True)
+        entry = data["secrets"].setdefault(key, {"versions": [], "created": utcnow().isoformat()})
+        version = str(int(entry["versions"][-1]["id"]) + 1 if entry["versions"] else 1)
+        entry["versions"].append(
+            {"id": version, "value": value.get_secret_value(), "created": utcnow().isoformat()}
+        )
+        return version
+
+    def _tags(self, name: str, user: Mapping[str, str] | None = None) -> dict[str, str]:
+        return {**(user or {}), MANAGED_BY_KEY: MANAGED_BY_VALUE, NAME_TAG_KEY: name}
+
+    def _close(self) -> None:
+        self.faults.clear()
