@@ -33,6 +33,7 @@ __all__ = [
 
 ENTRY_POINT_GROUP = "cloudcore.drivers"
 log = logging.getLogger("cloudcore.registry")
+logging.getLogger("cloudcore").addHandler(logging.NullHandler())
 
 
 @dataclass(frozen=True)
