@@ -24,7 +24,12 @@ class CallContext:
     operation: str
     resource: str | None
     sensitive: tuple[str, ...] = field(default=(), repr=False)
+    retries: int = 0
     _token: str | None = field(default=None, repr=False)
+
+    def count_retry(self) -> None:
+        """Count one retry (of the whole call or of one request inside it)."""
+        self.retries += 1
 
     @property
     def token(self) -> str:

@@ -175,7 +175,6 @@ class BaseProvider(DriverMethods):
         ctx = CallContext(self.name, operation, resource, sensitive)
         token = enter_call(ctx)
         start = time.perf_counter()
-        attempts = 1
         outcome = "ok"
 
         def attempt() -> T:
@@ -187,7 +186,7 @@ class BaseProvider(DriverMethods):
                 raise self._translate(exc, ctx) from _cause(exc, sensitive)
 
         try:
-            result, attempts = self.retry_policy.run(attempt, safe=safe)
+            result, _ = self.retry_policy.run(attempt, safe=safe, on_retry=ctx.count_retry)
             return result
         except CloudcoreError as exc:
             outcome = exc.kind
@@ -195,7 +194,8 @@ class BaseProvider(DriverMethods):
             raise
         finally:
             exit_call(token)
-            self._emit(operation, resource, time.perf_counter() - start, outcome, attempts)
+            duration = time.perf_counter() - start
+            self._emit(operation, resource, duration, outcome, 1 + ctx.retries)
 
     def _translate(self, exc: Exception, ctx: CallContext) -> CloudcoreError:
         mapped = self._map_error(exc)
@@ -234,7 +234,7 @@ class BaseProvider(DriverMethods):
             except Exception as exc:
                 raise self._translate(exc, ctx) from _cause(exc, ctx.sensitive)
 
-        return self.retry_policy.run(attempt, safe=True)[0]
+        return self.retry_policy.run(attempt, safe=True, on_retry=ctx.count_retry)[0]
 
     # -------------------------------------------------------------- compute
     def deploy_service(self, name: str, config: ServiceConfig) -> DeploymentResult:

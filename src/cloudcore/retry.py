@@ -85,18 +85,38 @@ class RetryPolicy:
             return max(float(error.retry_after), 0.0)  # provider asked for this wait
         return backoff
 
-    def run(self, fn: Callable[[], T], *, safe: bool) -> tuple[T, int]:
-        """Run ``fn``, retrying retryable errors if ``safe``; returns ``(result, attempts)``."""
+    def run(
+        self,
+        fn: Callable[[], T],
+        *,
+        safe: bool,
+        on_retry: Callable[[], None] | None = None,
+    ) -> tuple[T, int]:
+        """Run ``fn``, retrying retryable errors if ``safe``; returns ``(result, attempts)``.
+
+        An error that already went through a retry loop (an inner ``run``) is not retried
+        again, so nested retries never multiply. ``on_retry`` is called before each retry.
+        """
         start = time.monotonic()
         try:
             return fn(), 1
         except CloudcoreError as exc:
-            if not (safe and exc.retryable and self.max_attempts > 1):
+            if not (safe and exc.retryable and self.max_attempts > 1) or _exhausted(exc):
                 raise
             first = exc
-        return self._retry(fn, first, start)
+        try:
+            return self._retry(fn, first, start, on_retry)
+        except CloudcoreError as exc:
+            exc.__dict__["_cloudcore_retried"] = True
+            raise
 
-    def _retry(self, fn: Callable[[], T], first: CloudcoreError, start: float) -> tuple[T, int]:
+    def _retry(
+        self,
+        fn: Callable[[], T],
+        first: CloudcoreError,
+        start: float,
+        on_retry: Callable[[], None] | None,
+    ) -> tuple[T, int]:
         import tenacity
 
         attempts = 1
@@ -115,6 +135,8 @@ class RetryPolicy:
         def counted() -> T:
             nonlocal attempts, last
             attempts += 1
+            if on_retry is not None:
+                on_retry()
             try:
                 return fn()
             except BaseException as exc:
@@ -122,7 +144,7 @@ class RetryPolicy:
                 raise
 
         def retryable(exc: BaseException) -> bool:
-            return isinstance(exc, CloudcoreError) and exc.retryable
+            return isinstance(exc, CloudcoreError) and exc.retryable and not _exhausted(exc)
 
         if exhausted():
             raise first
@@ -136,3 +158,7 @@ class RetryPolicy:
         )
         result = retrying(counted)
         return result, attempts
+
+
+def _exhausted(exc: CloudcoreError) -> bool:
+    return bool(exc.__dict__.get("_cloudcore_retried"))

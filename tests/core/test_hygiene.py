@@ -1,0 +1,55 @@
+"""Secret values never appear in logs, reprs, exception text, events or listings."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+import cloudcore as cc
+from cloudcore.testing.faults import Fault
+from cloudcore.testing.memory import MemoryProvider
+
+VALUE = "s3cr3t-Value-that-must-not-leak-\u00e9\u2603"
+
+
+def test_secret_value_never_leaks(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    cloud = MemoryProvider(retry=False)
+    seen: list[str] = []
+    with cc.record() as rec:
+        version = cloud.store_secret("api-key", VALUE)
+        got = cloud.get_secret("api-key", version)
+        seen += [repr(got), str(got), repr(cloud), str(cloud.list_secrets())]
+        seen += [r.model_dump_json() for r in cloud.list_resources()]
+        seen.append(cloud.get_resource_schema("cloudcore:memory::secret/api-key").model_dump_json())
+        cloud.faults.inject(Fault("transient", operation="store_secret"))
+        with pytest.raises(cc.TransientError) as info:
+            cloud.store_secret("api-key", VALUE)
+        seen += [str(info.value), repr(info.value), repr(info.value.__cause__)]
+        with pytest.raises(cc.ConfigurationError) as bad:
+            cloud.store_secret("bad key!", VALUE)
+        seen += [str(bad.value)]
+    assert got.get_secret_value() == VALUE
+    seen += [repr(e) for e in rec.operations] + [repr(c) for c in rec.api_calls]
+    seen += [r.getMessage() for r in caplog.records]
+    assert rec.operations  # the events were really recorded
+    for text in seen:
+        assert VALUE not in text
+        assert "s3cr3t" not in text
+
+
+class _LeakyProvider(MemoryProvider):
+    """A driver whose SDK echoes the request body in its error (it happens)."""
+
+    def _store_secret(self, key: str, value: object) -> str:
+        raise RuntimeError(f"bad request body: {{'SecretString': '{VALUE}'}}")
+
+
+def test_sdk_errors_that_echo_the_value_are_scrubbed() -> None:
+    cloud = _LeakyProvider(retry=False)
+    with pytest.raises(cc.ProviderError) as info:
+        cloud.store_secret("k", VALUE)
+    assert VALUE not in str(info.value) and VALUE not in repr(info.value)
+    assert info.value.__cause__ is None  # the leaking SDK error is not chained
+    assert "**********" in str(info.value)
