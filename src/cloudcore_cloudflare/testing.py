@@ -1,0 +1,287 @@
+"""A fake Cloudflare API for offline tests, and the driver's test target.
+
+:class:`FakeCloudflare` is a stateful HTTP server on ``127.0.0.1`` (a ``ThreadingHTTPServer`` on a
+free port) that speaks the Cloudflare v4 API for what cloudcore uses: zones, DNS records with the
+batch endpoint, zone entry-point rulesets (custom, rate limiting, managed phases), account IP
+lists, and the Secrets Store. It answers with the v4 envelope (``success``, ``errors``,
+``messages``, ``result``, ``result_info``), paginates as the official SDK reads it (page numbers
+until an empty page; cursors for rulesets and list items), validates each endpoint with
+Cloudflare's error codes, logs every request, and injects faults (429 with ``Retry-After``, 503,
+latency) from a :class:`~cloudcore.testing.faults.FaultQueue`.
+
+Use it to test your own code offline::
+
+    from cloudcore_cloudflare.testing import fake_target
+
+    with fake_target(zones=("example.com",)) as cloud:
+        cloud.create_dns_record("www.example.com", "192.0.2.10")
+        assert cloud.list_dns_records("example.com")[0].values == ("192.0.2.10",)
+
+or start the server alone and point the official SDK (or cloudcore) at ``fake.base_url``::
+
+    with FakeCloudflare() as fake:
+        client = cloudflare.Cloudflare(api_token=fake.token, base_url=fake.base_url)
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+from cloudcore.testing.faults import FaultQueue, attach
+
+from ._fakestate import ApiError, FakeState
+from ._routes import route
+
+__all__ = ["FakeCloudflare", "RequestRecord", "fake_target"]
+
+DEFAULT_ACCOUNT = "0123456789abcdef0123456789abcdef"
+DEFAULT_TOKEN = "cloudcore-fake-token"
+
+
+@dataclass(frozen=True)
+class RequestRecord:
+    """One request the fake served: method, path (without ``/client/v4``) and status."""
+
+    method: str
+    path: str
+    status: int
+
+    @property
+    def mutating(self) -> bool:
+        """Whether the request writes (anything but GET)."""
+        return self.method != "GET"
+
+
+class FakeCloudflare:
+    """The fake Cloudflare API server. A context manager; or call :meth:`start`/:meth:`stop`.
+
+    Args:
+        zones: Zone names that exist in the account.
+        account_id: The account id.
+        token: The API token it accepts (``Authorization: Bearer ...``).
+        batch_limit: Operations allowed per DNS batch request (200, as on the Free plan).
+
+    Attributes:
+        state: The data (:class:`~cloudcore_cloudflare._fakestate.FakeState`).
+        faults: The fault queue; each request calls ``take(None, "METHOD /path", mutating)``.
+        requests: Every request served, in order.
+    """
+
+    def __init__(
+        self,
+        zones: tuple[str, ...] | list[str] = ("example.com", "example.org"),
+        *,
+        account_id: str = DEFAULT_ACCOUNT,
+        token: str = DEFAULT_TOKEN,
+        batch_limit: int = 200,
+    ) -> None:
+        self.state = FakeState(tuple(z.lower() for z in zones), account_id, batch_limit)
+        self.account_id = account_id
+        self.token = token
+        self.faults = FaultQueue()
+        self.requests: list[RequestRecord] = []
+        self._log_lock = threading.Lock()
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    # ------------------------------------------------------------- lifecycle
+    @property
+    def base_url(self) -> str:
+        """``http://127.0.0.1:PORT/client/v4``: pass it as the SDK's ``base_url``."""
+        if self._server is None:
+            raise RuntimeError("the fake Cloudflare API is not running")
+        return f"http://127.0.0.1:{self._server.server_address[1]}/client/v4"
+
+    def start(self) -> FakeCloudflare:
+        """Start serving on a free port of 127.0.0.1 (in a daemon thread)."""
+        if self._server is None:
+            server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+            server.daemon_threads = True
+            server.fake = self  # type: ignore[attr-defined]
+            self._server = server
+            self._thread = threading.Thread(
+                target=server.serve_forever,
+                kwargs={"poll_interval": 0.05},
+                name="fake-cloudflare",
+                daemon=True,
+            )
+            self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving and close the socket."""
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+
+    def __enter__(self) -> FakeCloudflare:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def reset(self) -> None:
+        """Forget all data, logged requests and queued faults (zones keep their names)."""
+        self.state.reset()
+        self.faults.clear()
+        self.clear_log()
+
+    # ----------------------------------------------------------- request log
+    def clear_log(self) -> None:
+        """Forget the logged requests."""
+        with self._log_lock:
+            self.requests.clear()
+
+    def write_requests(self) -> int:
+        """How many writing requests (POST/PUT/PATCH/DELETE) were served."""
+        with self._log_lock:
+            return sum(1 for r in self.requests if r.mutating)
+
+    def read_requests(self) -> int:
+        """How many GET requests were served."""
+        with self._log_lock:
+            return sum(1 for r in self.requests if not r.mutating)
+
+    def zone_id(self, name: str) -> str:
+        """The id of zone ``name``."""
+        for zid, zone in self.state.zones.items():
+            if zone["name"] == name:
+                return zid
+        raise KeyError(name)
+
+    def _log(self, method: str, path: str, status: int) -> None:
+        with self._log_lock:
+            self.requests.append(RequestRecord(method, path, status))
+
+    # -------------------------------------------------------------- dispatch
+    def handle(
+        self, method: str, raw_path: str, headers: dict[str, str], body: bytes
+    ) -> tuple[int, dict[str, Any], dict[str, str]]:
+        """Answer one request: ``(status, envelope, extra headers)``."""
+        parts = urlsplit(raw_path)
+        path = parts.path
+        if path.startswith("/client/v4"):
+            path = path[len("/client/v4") :]
+        query = dict(parse_qsl(parts.query, keep_blank_values=True))
+        mutating = method != "GET"
+        fault = self.faults.take(None, f"{method} {path}", mutating)
+        if fault is not None:
+            if fault.kind == "latency":
+                time.sleep(fault.seconds)
+            elif fault.kind == "throttle":
+                wait = fault.retry_after if fault.retry_after is not None else 1.0
+                env = _envelope(None, None, [(971, "Please wait and consider throttling")])
+                return 429, env, {"Retry-After": _retry_after(wait)}
+            else:
+                env = _envelope(None, None, [(10000 + 1, "Service temporarily unavailable")])
+                return 503, env, {}
+        auth = headers.get("authorization", "")
+        if auth != f"Bearer {self.token}":
+            return 403, _envelope(None, None, [(9109, "Invalid access token")]), {}
+        try:
+            payload: Any = json.loads(body) if body else {}
+        except ValueError:
+            return 400, _envelope(None, None, [(6007, "Malformed JSON in request body")]), {}
+        try:
+            with self.state.lock:
+                status, result, info = route(self.state, method, path, query, payload)
+        except ApiError as err:
+            return err.status, _envelope(None, None, [(err.code, err.message)]), {}
+        return status, _envelope(result, info, []), {}
+
+
+def _retry_after(seconds: float) -> str:
+    return str(int(seconds)) if float(seconds).is_integer() else f"{seconds:.3f}"
+
+
+def _envelope(result: Any, info: Any, errors: list[tuple[int, str]]) -> dict[str, Any]:
+    env: dict[str, Any] = {
+        "success": not errors,
+        "errors": [{"code": c, "message": m} for c, m in errors],
+        "messages": [],
+        "result": result,
+    }
+    if info is not None:
+        env["result_info"] = info
+    return env
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "fake-cloudflare/1"
+
+    def _serve(self) -> None:
+        fake: FakeCloudflare = self.server.fake  # type: ignore[attr-defined]
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        headers = {k.lower(): v for k, v in self.headers.items()}
+        try:
+            status, env, extra = fake.handle(self.command, self.path, headers, body)
+        except Exception as exc:  # a bug in the fake: answer 500 rather than hang the client
+            status, env, extra = 500, _envelope(None, None, [(10000, f"fake error: {exc}")]), {}
+        data = json.dumps(env, separators=(",", ":")).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        for key, value in extra.items():
+            self.send_header(key, value)
+        self.end_headers()
+        self.wfile.write(data)
+        fake._log(self.command, urlsplit(self.path).path.removeprefix("/client/v4"), status)
+
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _serve
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Silence the default stderr access log."""
+
+
+@contextlib.contextmanager
+def fake_target(
+    zones: tuple[str, ...] | list[str] = ("example.com", "example.org"),
+    *,
+    fake: FakeCloudflare | None = None,
+    **options: Any,
+) -> Iterator[Any]:
+    """Start a fake Cloudflare API and yield a connected :class:`CloudflareProvider`.
+
+    The provider uses the official SDK over real HTTP to the fake, has the fake's fault queue
+    attached (``cloudcore.testing.faults.injector_for(provider)``), and is closed (and the fake
+    stopped, unless you passed your own ``fake``) when the block ends.
+
+    Args:
+        zones: Zone names the fake holds (and the provider manages).
+        fake: A running :class:`FakeCloudflare` to use instead of starting one.
+        **options: More :class:`CloudflareProvider` options (``batch_size``, ``retry``...).
+    """
+    import cloudflare
+
+    from .provider import CloudflareProvider
+
+    own = fake is None
+    server = fake or FakeCloudflare(zones)
+    server.start()
+    client = cloudflare.Cloudflare(api_token=server.token, base_url=server.base_url)
+    options.setdefault("retry", {"initial_delay": 0.01, "max_delay": 0.1, "jitter": 0.01})
+    provider = CloudflareProvider(
+        zones=tuple(zones), account_id=server.account_id, client=client, **options
+    )
+    attach(provider, server.faults)
+    provider.fake = server  # type: ignore[attr-defined]
+    try:
+        yield provider
+    finally:
+        provider.close()
+        if own:
+            server.stop()
