@@ -1,0 +1,314 @@
+"""Compute on Cloud Run v2: one Cloud Run service per cloudcore service.
+
+Mapping (documented in docs/drivers/gcp.md):
+
+* ``cpu``/``memory`` → ``resources.limits`` ``"1"`` / ``"512Mi"`` (fractions as millicores);
+* ``port`` → the container port; ``env`` → plain variables; ``secrets`` → ``secretKeyRef`` on
+  Secret Manager (the secret id of the cloudcore key, ``latest`` unless a version is given);
+* ``health_check`` → startup probe (HTTP or TCP) plus an HTTP liveness probe;
+* fixed ``replicas`` → service-level manual scaling (``manualInstanceCount``), which Cloud Run
+  applies without a new revision; ``autoscaling`` → revision ``min/maxInstanceCount`` (Cloud Run
+  scales on request concurrency and CPU itself, so ``cpu_target_percent`` is not sent);
+* ``extras``: ``ingress`` (``all`` | ``internal`` | ``internal-and-cloud-load-balancing`` |
+  ``none``), ``concurrency``, ``service_account``, ``timeout_seconds``.
+
+``deploy_service`` reads the service and compares the fields it manages before writing: an
+unchanged config sends no PATCH, so Cloud Run creates no new revision.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from cloudcore.errors import AlreadyExists, ConfigurationError
+from cloudcore.models import (
+    DeploymentResult,
+    ServiceConfig,
+    ServiceEvent,
+    ServiceState,
+    ServiceStatus,
+    ServiceSummary,
+    utcnow,
+)
+from cloudcore.models._base import NAME_TAG_KEY
+
+from ._base import GCPBase, labels_for, managed
+from .secrets import secret_id
+
+__all__ = ["GCPCompute"]
+
+_INGRESS = {"all": 1, "internal": 2, "internal-and-cloud-load-balancing": 3, "none": 4}
+_MANUAL, _AUTOMATIC = 2, 1
+_EXTRAS = {"ingress", "concurrency", "service_account", "timeout_seconds"}
+
+
+def cpu_limit(cpu: float) -> str:
+    """Cloud Run's cpu limit for a vCPU count: ``"1"``, ``"2"``, or millicores (``"250m"``)."""
+    return str(int(cpu)) if float(cpu).is_integer() else f"{round(cpu * 1000)}m"
+
+
+def _probe(config: ServiceConfig, *, liveness: bool) -> dict[str, Any] | None:
+    hc = config.health_check
+    if hc is None or (liveness and hc.path is None):
+        return None
+    port = hc.port or config.port or 8080
+    probe: dict[str, Any] = {
+        "period_seconds": hc.interval_seconds,
+        "timeout_seconds": hc.timeout_seconds,
+        "failure_threshold": hc.unhealthy_threshold,
+    }
+    if not liveness:
+        probe["initial_delay_seconds"] = hc.grace_seconds
+    if hc.path is None:
+        probe["tcp_socket"] = {"port": port}
+    else:
+        probe["http_get"] = {"path": hc.path, "port": port}
+    return probe
+
+
+def desired_service(provider: GCPBase, name: str, config: ServiceConfig) -> dict[str, Any]:
+    """The Cloud Run v2 ``Service`` (as a dict of proto fields) a config means."""
+    unknown = sorted(set(config.extras) - _EXTRAS)
+    if unknown:
+        raise ConfigurationError(f"extras: unknown gcp compute options {unknown}", field="extras")
+    ingress = config.extras.get("ingress", "all")
+    if ingress not in _INGRESS:
+        raise ConfigurationError(f"extras.ingress: one of {sorted(_INGRESS)}", field="extras")
+    env: list[dict[str, Any]] = [{"name": k, "value": v} for k, v in sorted(config.env.items())]
+    for var, ref in sorted(config.secrets.items()):
+        env.append(
+            {
+                "name": var,
+                "value_source": {
+                    "secret_key_ref": {
+                        "secret": secret_id(ref.key),
+                        "version": ref.version or "latest",
+                    }
+                },
+            }
+        )
+    container: dict[str, Any] = {
+        "name": "app",
+        "image": config.image,
+        "env": env,
+        "resources": {"limits": {"cpu": cpu_limit(config.cpu), "memory": f"{config.memory}Mi"}},
+    }
+    if config.command:
+        container["command"] = list(config.command)
+    if config.port:
+        container["ports"] = [{"container_port": config.port}]
+    startup, liveness = _probe(config, liveness=False), _probe(config, liveness=True)
+    if startup:
+        container["startup_probe"] = startup
+    if liveness:
+        container["liveness_probe"] = liveness
+    template: dict[str, Any] = {"containers": [container], "labels": labels_for(name, config.tags)}
+    if "concurrency" in config.extras:
+        template["max_instance_request_concurrency"] = int(config.extras["concurrency"])
+    if "service_account" in config.extras:
+        template["service_account"] = str(config.extras["service_account"])
+    if "timeout_seconds" in config.extras:
+        template["timeout"] = f"{int(config.extras['timeout_seconds'])}s"
+    if config.autoscaling is not None:
+        template["scaling"] = {
+            "min_instance_count": config.autoscaling.min_replicas,
+            "max_instance_count": config.autoscaling.max_replicas,
+        }
+        scaling: dict[str, Any] = {"scaling_mode": _AUTOMATIC}
+    else:
+        scaling = {"scaling_mode": _MANUAL, "manual_instance_count": config.replicas}
+    return {
+        "labels": labels_for(name, config.tags),
+        "ingress": _INGRESS[ingress],
+        "template": template,
+        "scaling": scaling,
+    }
+
+
+def _subset(want: Any, have: Any) -> bool:
+    """Whether ``have`` holds everything ``want`` says (extra server defaults are ignored)."""
+    if isinstance(want, dict):
+        return isinstance(have, dict) and all(_subset(v, have.get(k)) for k, v in want.items())
+    if isinstance(want, list) and not want:
+        return not have
+    if isinstance(want, list):
+        return (
+            isinstance(have, list)
+            and len(want) == len(have)
+            and all(_subset(w, h) for w, h in zip(want, have, strict=True))
+        )
+    return bool(want == have or (want in (0, "", False) and have in (None, 0, "", False)))
+
+
+def _as_dict(service: Any) -> dict[str, Any]:
+    from google.cloud import run_v2
+
+    out: dict[str, Any] = json.loads(
+        run_v2.Service.to_json(
+            service, preserving_proto_field_name=True, use_integers_for_enums=True
+        )
+    )
+    return out
+
+
+def _short(revision: str) -> str:
+    return revision.rsplit("/", 1)[-1] if revision else ""
+
+
+class GCPCompute(GCPBase):
+    """The compute capability (Cloud Run v2 services)."""
+
+    def _service_name(self, name: str) -> str:
+        return f"{self.parent}/services/{name}"
+
+    def _find_service(self, name: str) -> Any | None:
+        from google.api_core import exceptions as gexc
+
+        try:
+            return self.clients.run().get_service(name=self._service_name(name), **self.kw())
+        except gexc.NotFound:
+            return None
+
+    def _result(self, name: str, service: Any, changed: bool, replicas: int) -> DeploymentResult:
+        return DeploymentResult(
+            name=name,
+            revision=_short(service.latest_ready_revision or service.latest_created_revision),
+            changed=changed,
+            replicas=replicas,
+            endpoint=service.uri or None,
+            provider_id=service.name,
+        )
+
+    def _deploy_service(self, name: str, config: ServiceConfig) -> DeploymentResult:
+        from google.cloud import run_v2
+
+        want = desired_service(self, name, config)
+        client = self.clients.run()
+        current = self._find_service(name)
+        if current is None:
+            op = client.create_service(
+                parent=self.parent, service=run_v2.Service(want), service_id=name, **self.kw()
+            )
+            created = self.wait_lro(op, f"Cloud Run service {name!r}")
+            return self._result(name, created, True, config.replicas)
+        if not managed(current.labels):
+            raise AlreadyExists(
+                f"Cloud Run service {name!r} exists and is not managed by cloudcore"
+            )
+        if _subset(want, _as_dict(current)):
+            return self._result(name, current, False, config.replicas)
+        update = run_v2.Service(want)
+        update.name = current.name
+        op = client.update_service(service=update, **self.kw())
+        updated = self.wait_lro(op, f"Cloud Run service {name!r}")
+        return self._result(name, updated, True, config.replicas)
+
+    def _managed_service(self, name: str) -> Any:
+        from cloudcore.errors import NotFound
+
+        service = self._find_service(name)
+        if service is None:
+            raise NotFound(f"no Cloud Run service {name!r}")
+        self.ensure_managed(service.labels, f"Cloud Run service {name!r}")
+        return service
+
+    def _scale_service(self, name: str, replicas: int) -> ServiceStatus:
+        from google.cloud import run_v2
+
+        service = self._managed_service(name)
+        scaling = service.scaling
+        if int(scaling.scaling_mode) != _MANUAL or scaling.manual_instance_count != replicas:
+            update = run_v2.Service(service)  # the whole service: only scaling changes
+            update.scaling = run_v2.ServiceScaling(
+                scaling_mode=_MANUAL, manual_instance_count=replicas
+            )
+            op = self.clients.run().update_service(service=update, **self.kw())
+            service = self.wait_lro(op, f"Cloud Run service {name!r}")
+        return self._status(name, service)
+
+    def _desired(self, service: Any) -> int:
+        if int(service.scaling.scaling_mode) == _MANUAL:
+            return int(service.scaling.manual_instance_count)
+        return int(service.template.scaling.min_instance_count)
+
+    def _state(self, service: Any, desired: int) -> ServiceState:
+        cond = int(service.terminal_condition.state)
+        if cond == 3:  # CONDITION_FAILED
+            return ServiceState.FAILED
+        if service.reconciling or cond in (1, 2):
+            return ServiceState.DEPLOYING
+        if cond == 4:
+            if int(service.scaling.scaling_mode) == _MANUAL and desired == 0:
+                return ServiceState.STOPPED
+            return ServiceState.RUNNING
+        return ServiceState.UNKNOWN
+
+    def _status(self, name: str, service: Any) -> ServiceStatus:
+        desired = self._desired(service)
+        state = self._state(service, desired)
+        running = desired if state is ServiceState.RUNNING else 0
+        traffic = ", ".join(
+            f"{t.percent}% {t.revision or 'latest'}" for t in service.traffic_statuses
+        )
+        cond = service.terminal_condition
+        events = tuple(
+            ServiceEvent(
+                time=c.last_transition_time or utcnow(),
+                message=f"{c.type_}: {type(c.state)(c.state).name}"
+                + (f" ({c.message})" if c.message else ""),
+            )
+            for c in service.conditions
+        )
+        return ServiceStatus(
+            name=name,
+            state=state,
+            desired=desired,
+            running=running,
+            pending=max(desired - running, 0) if state is ServiceState.DEPLOYING else 0,
+            revision=_short(service.latest_ready_revision or service.latest_created_revision),
+            deployment_state=f"{type(cond.state)(cond.state).name}; traffic: {traffic or 'none'}",
+            endpoint=service.uri or None,
+            events=events,
+        )
+
+    def _get_service_status(self, name: str) -> ServiceStatus:
+        return self._status(name, self._managed_service(name))
+
+    def managed_services(self) -> list[Any]:
+        """Every Cloud Run service labelled ``managed-by=cloudcore`` in the region."""
+        client = self.clients.run()
+
+        def fetch(token: str) -> tuple[list[Any], str]:
+            pager = client.list_services(
+                request={"parent": self.parent, "page_token": token, "page_size": 100},
+                **self.kw(),
+            )
+            return list(pager.services), str(pager.next_page_token)
+
+        return [s for s in self.pages(fetch) if managed(s.labels)]
+
+    def _list_services(self) -> list[ServiceSummary]:
+        out = []
+        for service in self.managed_services():
+            name = service.labels.get(NAME_TAG_KEY) or service.name.rsplit("/", 1)[1]
+            status = self._status(name, service)
+            out.append(
+                ServiceSummary(
+                    name=name, revision=status.revision, replicas=status.desired, state=status.state
+                )
+            )
+        return sorted(out, key=lambda s: s.name)
+
+    def _delete_service(self, name: str) -> None:
+        from google.api_core import exceptions as gexc
+
+        service = self._find_service(name)
+        if service is None:
+            return
+        self.ensure_managed(service.labels, f"Cloud Run service {name!r}")
+        try:
+            op = self.clients.run().delete_service(name=service.name, **self.kw())
+        except gexc.NotFound:
+            return
+        self.wait_lro(op, f"deletion of Cloud Run service {name!r}")

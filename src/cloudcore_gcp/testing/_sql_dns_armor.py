@@ -1,0 +1,495 @@
+"""Fake Cloud SQL Admin (v1beta4), Cloud DNS (v1) and Cloud Armor (compute v1) REST APIs."""
+
+from __future__ import annotations
+
+import copy
+import random
+import re
+from typing import Any
+
+from ._server import ApiError, FakeServer, Request, enum_value, now_rfc3339
+
+Json = dict[str, Any]
+
+_SQL = "/sql/v1beta4/projects/{p}"
+_DNS = "/dns/v1/projects/{p}/managedZones"
+_ARMOR = "/compute/v1/projects/{p}/global/securityPolicies"
+_DEFAULT_PRIORITY = 2147483647
+
+
+class SqlDnsArmorAPI(FakeServer):
+    """Cloud SQL instances/databases/users/backup runs, Cloud DNS zones, Cloud Armor policies."""
+
+    sql_instances: dict[str, Json]
+    sql_databases: dict[str, dict[str, Json]]
+    sql_users: dict[str, dict[str, Json]]
+    sql_backups: dict[str, list[Json]]
+    sql_operations: dict[str, Json]
+    zones: dict[str, Json]
+    rrsets: dict[str, dict[tuple[str, str], Json]]
+    changes: dict[str, list[Json]]
+    policies: dict[str, Json]
+    compute_operations: dict[str, Json]
+
+    def _reset_sql_dns_armor(self) -> None:
+        self.sql_instances, self.sql_databases, self.sql_users = {}, {}, {}
+        self.sql_backups, self.sql_operations = {}, {}
+        self.zones, self.rrsets, self.changes = {}, {}, {}
+        self.policies, self.compute_operations = {}, {}
+
+    def _register_sql_dns_armor(self) -> None:
+        r = self.route
+        r("POST", _SQL + "/instances", self._sql_insert)
+        r("GET", _SQL + "/instances", self._sql_list)
+        r("GET", _SQL + "/instances/{i}", self._sql_get)
+        r("DELETE", _SQL + "/instances/{i}", self._sql_delete)
+        r("POST", _SQL + "/instances/{i}/restoreBackup", self._sql_restore)
+        r("POST", _SQL + "/instances/{i}/databases", self._sql_db_insert)
+        r("GET", _SQL + "/instances/{i}/databases", self._sql_db_list)
+        r("GET", _SQL + "/instances/{i}/databases/{d}", self._sql_db_get)
+        r("POST", _SQL + "/instances/{i}/users", self._sql_user_insert)
+        r("GET", _SQL + "/instances/{i}/users", self._sql_user_list)
+        r("POST", _SQL + "/instances/{i}/backupRuns", self._sql_backup_insert)
+        r("GET", _SQL + "/instances/{i}/backupRuns", self._sql_backup_list)
+        r("GET", _SQL + "/instances/{i}/backupRuns/{b}", self._sql_backup_get)
+        r("GET", _SQL + "/operations/{o}", self._sql_op_get)
+        r("POST", _DNS, self._zone_create)
+        r("GET", _DNS, self._zone_list)
+        r("GET", _DNS + "/{z}", self._zone_get)
+        r("DELETE", _DNS + "/{z}", self._zone_delete)
+        r("GET", _DNS + "/{z}/rrsets", self._rrset_list)
+        r("POST", _DNS + "/{z}/changes", self._change_create)
+        r("GET", _DNS + "/{z}/changes/{c}", self._change_get)
+        r("POST", _ARMOR, self._policy_insert)
+        r("GET", _ARMOR, self._policy_list)
+        r("GET", _ARMOR + "/{s}", self._policy_get)
+        r("DELETE", _ARMOR + "/{s}", self._policy_delete)
+        r("POST", _ARMOR + "/{s}/addRule", self._rule_add)
+        r("POST", _ARMOR + "/{s}/patchRule", self._rule_patch)
+        r("POST", _ARMOR + "/{s}/removeRule", self._rule_remove)
+        r("GET", "/compute/v1/projects/{p}/global/operations/{o}", self._compute_op_get)
+
+    # -------------------------------------------------------------- Cloud SQL
+    def _sql_op(self, req: Request, target: str, op_type: int, **extra: Any) -> tuple[int, Json]:
+        op_id = self.new_uuid()
+        now = now_rfc3339()
+        op = {
+            "kind": "sql#operation",
+            "name": op_id,
+            "status": 3,
+            "operationType": op_type,
+            "targetId": target,
+            "targetProject": req.groups[0],
+            "insertTime": now,
+            "startTime": now,
+            "endTime": now,
+            "selfLink": f"/sql/v1beta4/projects/{req.groups[0]}/operations/{op_id}",
+            **extra,
+        }
+        self.sql_operations[op_id] = op
+        return 200, op
+
+    def _sql_op_get(self, req: Request) -> tuple[int, Json]:
+        if req.groups[1] not in self.sql_operations:
+            raise ApiError(404, "The Cloud SQL operation does not exist.")
+        return 200, self.sql_operations[req.groups[1]]
+
+    def _instance(self, req: Request) -> Json:
+        inst = self.sql_instances.get(req.groups[1])
+        if inst is None:
+            raise ApiError(404, "The Cloud SQL instance does not exist.")
+        return inst
+
+    def _sql_insert(self, req: Request) -> tuple[int, Json]:
+        body = copy.deepcopy(req.body)
+        name = body.get("name")
+        if not name:
+            raise ApiError(400, "Missing instance name.")
+        if name in self.sql_instances:
+            raise ApiError(409, "The Cloud SQL instance already exists.", "ALREADY_EXISTS")
+        settings = body.setdefault("settings", {})
+        if not settings.get("tier"):
+            raise ApiError(400, "Invalid request: settings.tier is required.")
+        settings["availabilityType"] = enum_value(
+            settings.get("availabilityType", 1), {"ZONAL": 1, "REGIONAL": 2}
+        )
+        settings["settingsVersion"] = "1"
+        project = req.groups[0]
+        body.update(
+            kind="sql#instance",
+            state=1,
+            project=project,
+            region=body.get("region") or self.region,
+            connectionName=f"{project}:{body.get('region') or self.region}:{name}",
+            ipAddresses=[{"type": 1, "ipAddress": f"10.1.{len(self.sql_instances)}.{7}"}],
+            createTime=now_rfc3339(),
+            selfLink=f"/sql/v1beta4/projects/{project}/instances/{name}",
+            etag=self.new_uuid()[:16],
+        )
+        self.sql_instances[name] = body
+        self.sql_databases[name] = {"postgres": {"name": "postgres", "instance": name}}
+        self.sql_users[name] = {"postgres": {"name": "postgres", "instance": name}}
+        self.sql_backups[name] = []
+        return self._sql_op(req, name, 3)
+
+    def _sql_get(self, req: Request) -> tuple[int, Json]:
+        return 200, self._instance(req)
+
+    def _sql_list(self, req: Request) -> tuple[int, Json]:
+        items = [i for _, i in sorted(self.sql_instances.items()) if i["project"] == req.groups[0]]
+        return 200, self.page(req, items, "items", size_param="maxResults")
+
+    def _sql_delete(self, req: Request) -> tuple[int, Json]:
+        name = self._instance(req)["name"]
+        for table in (self.sql_instances, self.sql_databases, self.sql_users, self.sql_backups):
+            table.pop(name, None)
+        return self._sql_op(req, name, 5)
+
+    def _sql_restore(self, req: Request) -> tuple[int, Json]:
+        target = self._instance(req)["name"]
+        ctx = req.body.get("restoreBackupContext") or {}
+        source = ctx.get("instanceId") or target
+        run_id = str(ctx.get("backupRunId", ""))
+        runs = {str(b["id"]): b for b in self.sql_backups.get(source, [])}
+        if run_id not in runs:
+            raise ApiError(404, "The backup run does not exist.")
+        snapshot = runs[run_id]["_snapshot"]
+        self.sql_databases[target] = copy.deepcopy(snapshot["databases"])
+        self.sql_users[target] = copy.deepcopy(snapshot["users"])
+        return self._sql_op(req, target, 11)
+
+    def _sql_db_insert(self, req: Request) -> tuple[int, Json]:
+        inst = self._instance(req)["name"]
+        name = req.body.get("name")
+        if not name:
+            raise ApiError(400, "Missing database name.")
+        if name in self.sql_databases[inst]:
+            raise ApiError(409, "The database already exists.", "ALREADY_EXISTS")
+        self.sql_databases[inst][name] = {
+            "kind": "sql#database",
+            "name": name,
+            "instance": inst,
+            "charset": "UTF8",
+        }
+        return self._sql_op(req, inst, 22)
+
+    def _sql_db_get(self, req: Request) -> tuple[int, Json]:
+        inst = self._instance(req)["name"]
+        db = self.sql_databases[inst].get(req.groups[2])
+        if db is None:
+            raise ApiError(404, "The database does not exist.")
+        return 200, db
+
+    def _sql_db_list(self, req: Request) -> tuple[int, Json]:
+        inst = self._instance(req)["name"]
+        return 200, {"kind": "sql#databasesList", "items": list(self.sql_databases[inst].values())}
+
+    def _sql_user_insert(self, req: Request) -> tuple[int, Json]:
+        inst = self._instance(req)["name"]
+        name = req.body.get("name")
+        if not name or not req.body.get("password"):
+            raise ApiError(400, "A user needs a name and a password.")
+        if name in self.sql_users[inst]:
+            raise ApiError(409, "The user already exists.", "ALREADY_EXISTS")
+        self.sql_users[inst][name] = {"kind": "sql#user", "name": name, "instance": inst}
+        return self._sql_op(req, inst, 19)
+
+    def _sql_user_list(self, req: Request) -> tuple[int, Json]:
+        inst = self._instance(req)["name"]
+        return 200, {"kind": "sql#usersList", "items": list(self.sql_users[inst].values())}
+
+    def _sql_backup_insert(self, req: Request) -> tuple[int, Json]:
+        inst = self._instance(req)["name"]
+        run_id = str(1_700_000_000_000 + self.next_id())
+        now = now_rfc3339()
+        run = {
+            "kind": "sql#backupRun",
+            "id": run_id,
+            "status": 5,
+            "type": 2,
+            "instance": inst,
+            "description": req.body.get("description", ""),
+            "enqueuedTime": now,
+            "startTime": now,
+            "endTime": now,
+            "windowStartTime": now,
+            "location": self.region,
+            "selfLink": f"/sql/v1beta4/projects/{req.groups[0]}/instances/{inst}/backupRuns/{run_id}",
+            "_snapshot": {
+                "databases": copy.deepcopy(self.sql_databases[inst]),
+                "users": copy.deepcopy(self.sql_users[inst]),
+            },
+        }
+        self.sql_backups[inst].append(run)
+        return self._sql_op(
+            req, inst, 7, backupContext={"kind": "sql#backupContext", "backupId": run_id}
+        )
+
+    def _sql_backup_list(self, req: Request) -> tuple[int, Json]:
+        inst = self._instance(req)["name"]
+        items = [_public(b) for b in reversed(self.sql_backups[inst])]  # newest first
+        return 200, self.page(req, items, "items", size_param="maxResults")
+
+    def _sql_backup_get(self, req: Request) -> tuple[int, Json]:
+        inst = self._instance(req)["name"]
+        for run in self.sql_backups[inst]:
+            if str(run["id"]) == req.groups[2]:
+                return 200, _public(run)
+        raise ApiError(404, "The backup run does not exist.")
+
+    # -------------------------------------------------------------- Cloud DNS
+    def add_zone(self, dns_name: str, name: str | None = None, labels: Json | None = None) -> Json:
+        """Create a managed zone directly (zones are the user's; cloudcore only finds them)."""
+        fqdn = dns_name.rstrip(".") + "."
+        zname = name or fqdn.rstrip(".").replace(".", "-")
+        with self.lock:
+            zone = {
+                "kind": "dns#managedZone",
+                "name": zname,
+                "dnsName": fqdn,
+                "description": "",
+                "id": str(self.next_id()),
+                "creationTime": now_rfc3339(),
+                "nameServers": [f"ns-cloud-a{i}.googledomains.com." for i in (1, 2)],
+                "labels": labels or {},
+            }
+            self.zones[zname] = zone
+            self.rrsets[zname] = {
+                (fqdn, "SOA"): _rrset(fqdn, "SOA", 21600, ["ns-cloud-a1.googledomains.com. x 1"]),
+                (fqdn, "NS"): _rrset(fqdn, "NS", 21600, list(zone["nameServers"])),
+            }
+            self.changes[zname] = []
+        return zone
+
+    def _zone(self, req: Request) -> str:
+        if req.groups[1] not in self.zones:
+            raise ApiError(
+                404,
+                f"The 'parameters.managedZone' resource named '{req.groups[1]}' does not exist.",
+            )
+        return req.groups[1]
+
+    def _zone_create(self, req: Request) -> tuple[int, Json]:
+        name, dns_name = req.body.get("name"), req.body.get("dnsName")
+        if not name or not dns_name:
+            raise ApiError(400, "name and dnsName are required")
+        if name in self.zones:
+            raise ApiError(409, f"The resource '{name}' already exists", "ALREADY_EXISTS")
+        zone = self.add_zone(dns_name, name, req.body.get("labels"))
+        zone["description"] = req.body.get("description", "")
+        return 200, zone
+
+    def _zone_list(self, req: Request) -> tuple[int, Json]:
+        items = [z for _, z in sorted(self.zones.items())]
+        return 200, self.page(req, items, "managedZones", size_param="maxResults")
+
+    def _zone_get(self, req: Request) -> tuple[int, Json]:
+        return 200, self.zones[self._zone(req)]
+
+    def _zone_delete(self, req: Request) -> tuple[int, Json]:
+        zone = self._zone(req)
+        if len(self.rrsets[zone]) > 2:
+            raise ApiError(400, "The resource named is not empty", "FAILED_PRECONDITION")
+        for table in (self.zones, self.rrsets, self.changes):
+            table.pop(zone)
+        return 204, {}
+
+    def _rrset_list(self, req: Request) -> tuple[int, Json]:
+        zone = self._zone(req)
+        items = [copy.deepcopy(r) for _, r in sorted(self.rrsets[zone].items())]
+        if "name" in req.query:
+            items = [r for r in items if r["name"] == req.query["name"]]
+        if "type" in req.query:
+            items = [r for r in items if r["type"] == req.query["type"]]
+        return 200, self.page(req, items, "rrsets", size_param="maxResults")
+
+    def _change_create(self, req: Request) -> tuple[int, Json]:
+        zone = self._zone(req)
+        current = self.rrsets[zone]
+        suffix = self.zones[zone]["dnsName"]
+        additions = [_rrset_in(r) for r in req.body.get("additions", [])]
+        deletions = [_rrset_in(r) for r in req.body.get("deletions", [])]
+        after = dict(current)
+        for rr in deletions:
+            key = (rr["name"], rr["type"])
+            have = after.get(key)
+            if have is None or _norm(have) != _norm(rr):
+                raise ApiError(
+                    412,
+                    f"The resource 'entity.change.deletions[{rr['name']}][{rr['type']}]' "
+                    "does not match the current record set (conditionNotMet)",
+                    "FAILED_PRECONDITION",
+                )
+            del after[key]
+        for rr in additions:
+            key = (rr["name"], rr["type"])
+            if not (rr["name"] == suffix or rr["name"].endswith("." + suffix)):
+                raise ApiError(400, f"{rr['name']} is not within the zone {suffix}")
+            if key in after:
+                raise ApiError(
+                    409,
+                    f"The resource 'entity.change.additions[{rr['name']}][{rr['type']}]' "
+                    "named already exists",
+                    "ALREADY_EXISTS",
+                )
+            after[key] = rr
+        self.rrsets[zone] = after
+        change = {
+            "kind": "dns#change",
+            "id": str(len(self.changes[zone]) + 1),
+            "startTime": now_rfc3339(),
+            "status": "done",
+            "additions": additions,
+            "deletions": deletions,
+        }
+        self.changes[zone].append(change)
+        return 200, change
+
+    def _change_get(self, req: Request) -> tuple[int, Json]:
+        zone = self._zone(req)
+        for change in self.changes[zone]:
+            if change["id"] == req.groups[2]:
+                return 200, change
+        raise ApiError(404, "The change does not exist.")
+
+    # ------------------------------------------------------------ Cloud Armor
+    def _compute_op(self, req: Request, kind: str, target: str) -> tuple[int, Json]:
+        op_id = str(random.randrange(10**17, 10**18))
+        project = req.groups[0]
+        op: Json = {
+            "kind": "compute#operation",
+            "id": op_id,
+            "name": f"operation-{op_id}",
+            "operationType": kind,
+            "status": "DONE",
+            "progress": 100,
+            "targetLink": f"https://www.googleapis.com/compute/v1/projects/{project}/global/securityPolicies/{target}",
+            "insertTime": now_rfc3339(),
+            "selfLink": f"/compute/v1/projects/{project}/global/operations/operation-{op_id}",
+        }
+        self.compute_operations[op["name"]] = op
+        return 200, op
+
+    def _compute_op_get(self, req: Request) -> tuple[int, Json]:
+        if req.groups[1] not in self.compute_operations:
+            raise ApiError(404, f"The resource '{req.groups[1]}' was not found")
+        return 200, self.compute_operations[req.groups[1]]
+
+    def _policy(self, req: Request) -> Json:
+        policy = self.policies.get(req.groups[1])
+        if policy is None:
+            raise ApiError(404, f"The resource 'securityPolicies/{req.groups[1]}' was not found")
+        return policy
+
+    def _touch(self, policy: Json) -> None:
+        policy["fingerprint"] = self.new_uuid()[:12]
+        policy["rules"].sort(key=lambda r: int(r["priority"]))
+
+    def _policy_insert(self, req: Request) -> tuple[int, Json]:
+        body = copy.deepcopy(req.body)
+        name = body.get("name")
+        if not name:
+            raise ApiError(400, "Required field 'resource.name' not specified")
+        if name in self.policies:
+            raise ApiError(
+                409, f"The resource 'securityPolicies/{name}' already exists", "ALREADY_EXISTS"
+            )
+        rules = body.setdefault("rules", [])
+        for rule in rules:
+            _check_rule(rule)
+        if not any(int(r["priority"]) == _DEFAULT_PRIORITY for r in rules):
+            rules.append(
+                {
+                    "priority": _DEFAULT_PRIORITY,
+                    "action": "allow",
+                    "description": "default rule",
+                    "match": {"versionedExpr": "SRC_IPS_V1", "config": {"srcIpRanges": ["*"]}},
+                }
+            )
+        body.update(kind="compute#securityPolicy", id=str(self.next_id()), type="CLOUD_ARMOR")
+        body["creationTimestamp"] = now_rfc3339()
+        self._touch(body)
+        self.policies[name] = body
+        return self._compute_op(req, "insert", name)
+
+    def _policy_get(self, req: Request) -> tuple[int, Json]:
+        return 200, self._policy(req)
+
+    def _policy_list(self, req: Request) -> tuple[int, Json]:
+        items = [p for _, p in sorted(self.policies.items())]
+        return 200, self.page(req, items, "items", size_param="maxResults")
+
+    def _policy_delete(self, req: Request) -> tuple[int, Json]:
+        del self.policies[self._policy(req)["name"]]
+        return self._compute_op(req, "delete", req.groups[1])
+
+    def _rule_add(self, req: Request) -> tuple[int, Json]:
+        policy = self._policy(req)
+        rule = copy.deepcopy(req.body)
+        _check_rule(rule)
+        if any(int(r["priority"]) == int(rule["priority"]) for r in policy["rules"]):
+            raise ApiError(400, "Cannot have rules with the same priorities.")
+        policy["rules"].append(rule)
+        self._touch(policy)
+        return self._compute_op(req, "addRule", policy["name"])
+
+    def _rule_index(self, req: Request, policy: Json) -> int:
+        priority = req.int_query("priority", 0)
+        for i, rule in enumerate(policy["rules"]):
+            if int(rule["priority"]) == priority:
+                return i
+        raise ApiError(400, f"Invalid value for field 'priority': '{priority}'. No such rule.")
+
+    def _rule_patch(self, req: Request) -> tuple[int, Json]:
+        policy = self._policy(req)
+        index = self._rule_index(req, policy)
+        rule = copy.deepcopy(req.body)
+        _check_rule(rule)
+        policy["rules"][index] = rule
+        self._touch(policy)
+        return self._compute_op(req, "patchRule", policy["name"])
+
+    def _rule_remove(self, req: Request) -> tuple[int, Json]:
+        policy = self._policy(req)
+        index = self._rule_index(req, policy)
+        if int(policy["rules"][index]["priority"]) == _DEFAULT_PRIORITY:
+            raise ApiError(400, "The default rule cannot be removed.")
+        del policy["rules"][index]
+        self._touch(policy)
+        return self._compute_op(req, "removeRule", policy["name"])
+
+
+def _check_rule(rule: Json) -> None:
+    if "priority" not in rule or "action" not in rule or "match" not in rule:
+        raise ApiError(400, "A rule needs a priority, an action and a match.")
+    expr = (rule["match"].get("expr") or {}).get("expression")
+    bare = re.sub(r"\\.", "", expr or "")
+    if expr is not None and (bare.count("(") != bare.count(")") or bare.count("'") % 2):
+        raise ApiError(400, f"Invalid CEL expression: {expr}")
+    if rule["action"] in ("throttle", "rate_based_ban") and "rateLimitOptions" not in rule:
+        raise ApiError(400, "rateLimitOptions is required for rate-based rules.")
+
+
+def _rrset(name: str, rtype: str, ttl: int, rrdatas: list[str]) -> Json:
+    return {
+        "kind": "dns#resourceRecordSet",
+        "name": name,
+        "type": rtype,
+        "ttl": ttl,
+        "rrdatas": rrdatas,
+    }
+
+
+def _rrset_in(raw: Json) -> Json:
+    try:
+        return _rrset(raw["name"], raw["type"], int(raw["ttl"]), list(raw["rrdatas"]))
+    except (KeyError, TypeError, ValueError):
+        raise ApiError(400, "a record set needs name, type, ttl and rrdatas") from None
+
+
+def _norm(rr: Json) -> tuple[str, str, int, tuple[str, ...]]:
+    return (rr["name"], rr["type"], int(rr["ttl"]), tuple(sorted(rr["rrdatas"])))
+
+
+def _public(item: Json) -> Json:
+    return {k: copy.deepcopy(v) for k, v in item.items() if not k.startswith("_")}
