@@ -1,0 +1,180 @@
+"""Conformance tests for the ``compute`` capability."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from ...capabilities import Capability
+from ...errors import NotFound
+from ...events import record
+from ..faults import Fault
+from ._base import (
+    ConformanceOptions,
+    Names,
+    SuiteBase,
+    _service_config,
+    exhaust,
+    fault_injector,
+    no_writes,
+    parallel,
+    requires,
+)
+
+C = Capability.COMPUTE
+
+
+class ComputeSuite(SuiteBase):
+    """Services: round trip, idempotent deploy, read-after-update, scaling, delete-when-gone,
+    errors, retries, listing past one page and concurrent deploys."""
+
+    @requires(C)
+    def test_compute_deploy_round_trip(
+        self, provider: Any, conformance_options: ConformanceOptions, conformance_names: Names
+    ) -> None:
+        name = conformance_names.edge(conformance_options.name_length)
+        config = _service_config(
+            provider, conformance_options, env={"GREETING": "grüß dich ✓", "EMPTY": ""}, replicas=1
+        )
+        try:
+            result = provider.deploy_service(name, config)
+            assert result.name == name and result.revision, "deploy returns name and revision"
+            status = provider.get_service_status(name)
+            assert status.name == name
+            assert status.desired == 1, f"desired replicas {status.desired}, deployed 1"
+            assert status.revision == result.revision, "status revision differs from the deploy's"
+            listed = {s.name for s in provider.list_services()}
+            assert name in listed, "a deployed service is not listed"
+        finally:
+            provider.delete_service(name)
+
+    @requires(C)
+    def test_compute_deploy_is_idempotent(
+        self, provider: Any, conformance_options: ConformanceOptions, conformance_names: Names
+    ) -> None:
+        name = conformance_names.name("idem")
+        config = _service_config(provider, conformance_options, env={"MODE": "same"})
+        try:
+            first = provider.deploy_service(name, config)
+            with no_writes("deploy_service"):
+                again = provider.deploy_service(name, config)
+            assert again.changed is False, "an unchanged deploy must report changed=False"
+            assert again.revision == first.revision, "an unchanged deploy must keep the revision"
+        finally:
+            provider.delete_service(name)
+
+    @requires(C)
+    def test_compute_update_read_after_write(
+        self, provider: Any, conformance_options: ConformanceOptions, conformance_names: Names
+    ) -> None:
+        name = conformance_names.name("update")
+        try:
+            first = provider.deploy_service(
+                name, _service_config(provider, conformance_options, env={"V": "1"})
+            )
+            second = provider.deploy_service(
+                name, _service_config(provider, conformance_options, env={"V": "2"})
+            )
+            assert second.changed is True, "a changed config must report changed=True"
+            assert second.revision != first.revision, "a changed config needs a new revision"
+            status = provider.get_service_status(name)
+            assert status.revision == second.revision, "stale read: status shows the old revision"
+            scaled = provider.scale_service(name, 2)
+            assert scaled.desired == 2
+            assert provider.get_service_status(name).desired == 2, "stale read after scaling"
+            with no_writes("scale_service"):
+                provider.scale_service(name, 2)
+        finally:
+            provider.delete_service(name)
+
+    @requires(C)
+    def test_compute_delete_when_gone(
+        self, provider: Any, conformance_options: ConformanceOptions, conformance_names: Names
+    ) -> None:
+        name = conformance_names.name("gone")
+        provider.deploy_service(name, _service_config(provider, conformance_options))
+        provider.delete_service(name)
+        provider.delete_service(name)  # already gone: must succeed
+        with pytest.raises(NotFound):
+            provider.get_service_status(name)
+        assert name not in {s.name for s in provider.list_services()}, "deleted but still listed"
+
+    @requires(C)
+    def test_compute_missing_is_not_found(self, provider: Any, conformance_names: Names) -> None:
+        name = conformance_names.name("never")
+        with pytest.raises(NotFound):
+            provider.get_service_status(name)
+        with pytest.raises(NotFound):
+            provider.scale_service(name, 1)
+        if provider.supports(C, "logs"):
+            with pytest.raises(NotFound):
+                provider.get_logs(name)
+
+    @requires(C, "logs")
+    def test_compute_logs(
+        self, provider: Any, conformance_options: ConformanceOptions, conformance_names: Names
+    ) -> None:
+        name = conformance_names.name("logs")
+        try:
+            provider.deploy_service(name, _service_config(provider, conformance_options))
+            entries = provider.get_logs(name, limit=5)
+            assert isinstance(entries, list) and len(entries) <= 5, "get_logs honours limit"
+            times = [e.time for e in entries]
+            assert times == sorted(times), "log entries oldest first"
+        finally:
+            provider.delete_service(name)
+
+    @requires(C)
+    def test_compute_error_mapping_and_retries(
+        self, provider: Any, conformance_options: ConformanceOptions, conformance_names: Names
+    ) -> None:
+        name = conformance_names.name("faults")
+        inj = fault_injector(provider)
+        try:
+            provider.deploy_service(name, _service_config(provider, conformance_options))
+
+            def read() -> Any:
+                return provider.get_service_status(name)
+
+            exhaust(provider, "throttle", read, mutating=False, op="get_service_status")
+            exhaust(provider, "transient", read, mutating=False, op="get_service_status")
+            inj.inject(
+                Fault("throttle", operation="get_service_status", mutating=False, retry_after=0.01)
+            )
+            with record() as rec:
+                assert read().name == name, "a throttled read must be retried and succeed"
+            inj.clear()
+            attempts = [e.attempts for e in rec.operations if e.operation == "get_service_status"]
+            assert attempts and (attempts[-1] >= 2 or len(rec.api_calls) >= 2), "not retried"
+        finally:
+            inj.clear()
+            provider.delete_service(name)
+
+    @requires(C)
+    def test_compute_list_past_one_page(
+        self, provider: Any, conformance_options: ConformanceOptions, conformance_names: Names
+    ) -> None:
+        count = conformance_options.services
+        if count is None:
+            size = conformance_options.page(provider)
+            count = size + 1 if size else 3
+        names = [conformance_names.name(f"svc-{i:02d}") for i in range(count)]
+        config = _service_config(provider, conformance_options)
+        try:
+            parallel(
+                lambda n: provider.deploy_service(n, config), names, conformance_options.concurrency
+            )
+            listed = [s.name for s in provider.list_services()]
+            missing = sorted(set(names) - set(listed))
+            assert not missing, f"services missing from list_services(): {missing}"
+            assert len(listed) == len(set(listed)), "list_services() repeats names"
+        finally:
+            parallel(provider.delete_service, names, conformance_options.concurrency)
+
+    @requires(C)
+    def test_compute_zz_nothing_left_behind(self, provider: Any, conformance_names: Names) -> None:
+        left = [
+            s.name for s in provider.list_services() if s.name.startswith(conformance_names.run)
+        ]
+        assert not left, f"the suite left services behind: {left}"
