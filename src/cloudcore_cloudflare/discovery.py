@@ -15,8 +15,7 @@ from cloudcore.models import (
     resource_id,
 )
 
-from ._core import MARKER
-from .dns import CloudflareDNS, record_value
+from .dns import CloudflareDNS, managed, record_value, reported_ttl
 from .secrets import CloudflareSecrets, parse_comment, secret_name
 from .waf import PHASES, REF_PREFIX, CloudflareWAF
 
@@ -87,7 +86,7 @@ class CloudflareDiscovery(CloudflareDNS, CloudflareWAF, CloudflareSecrets):
     def _record_resources(self, zid: str, zone_rid: str) -> Iterator[Resource]:
         groups: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
         for rec in self.zone_records(zid):
-            if rec.get("comment") == MARKER:
+            if managed(rec):
                 groups[(rec["name"], rec["type"])].append(rec)
         for (name, rtype), recs in sorted(groups.items()):
             label = f"{name}/{rtype}"
@@ -102,7 +101,7 @@ class CloudflareDiscovery(CloudflareDNS, CloudflareWAF, CloudflareSecrets):
                 operations=("upsert_dns_records", "delete_dns_record"),
                 attributes={
                     "values": [v for v in (record_value(r) for r in recs) if v is not None],
-                    "ttl": min(int(r.get("ttl") or 1) for r in recs),
+                    "ttl": min(reported_ttl(r) for r in recs),
                     "proxied": any(bool(r.get("proxied")) for r in recs),
                 },
                 provider_id=",".join(r["id"] for r in recs),

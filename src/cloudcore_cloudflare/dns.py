@@ -66,6 +66,28 @@ def canonical(rtype: RecordType, value: str) -> str:
     return value
 
 
+def managed(rec: dict[str, Any]) -> bool:
+    """Whether a Cloudflare record carries cloudcore's marker comment."""
+    comment = str(rec.get("comment") or "")
+    return comment == MARKER or comment.startswith(MARKER + " ")
+
+
+def _comment(ttl: int, proxied: bool) -> str:
+    # Cloudflare forces automatic TTL (1) on proxied records; the TTL asked for is kept in the
+    # comment, reported by list_dns_records and applied if proxying is turned off.
+    return f"{MARKER} ttl={ttl}" if proxied else MARKER
+
+
+def reported_ttl(rec: dict[str, Any]) -> int:
+    """The record's TTL, or the TTL cloudcore recorded for a proxied record."""
+    ttl = int(rec.get("ttl") or 1)
+    if rec.get("proxied") and managed(rec):
+        for part in str(rec.get("comment")).split()[1:]:
+            if part.startswith("ttl=") and part[4:].isdigit():
+                return int(part[4:])
+    return ttl
+
+
 def record_value(rec: dict[str, Any]) -> str | None:
     """The portable value of one Cloudflare record (``None`` for a type cloudcore does not map)."""
     rtype = rec.get("type")
@@ -121,6 +143,9 @@ def _check_ttl(record: DNSRecord) -> None:
 class CloudflareDNS(CloudflareCore):
     """The dns capability (mixin of :class:`~cloudcore_cloudflare.provider.CloudflareProvider`)."""
 
+    dns_page_size: int = PAGE
+    """Records per listing page (5,000; tests lower it to exercise pagination)."""
+
     # ------------------------------------------------------------- reading
     def zone_records(self, zone_id: str) -> list[dict[str, Any]]:
         """Every record of a zone, as Cloudflare returns them (page by page, retried per page)."""
@@ -130,7 +155,7 @@ class CloudflareDNS(CloudflareCore):
             data = self.read(
                 lambda p=page: envelope(  # type: ignore[misc]
                     self.cf.dns.records.with_raw_response.list(
-                        zone_id=zone_id, per_page=PAGE, page=p
+                        zone_id=zone_id, per_page=self.dns_page_size, page=p
                     )
                 )
             )
@@ -138,7 +163,9 @@ class CloudflareDNS(CloudflareCore):
             out.extend(items)
             info = data.get("result_info") or {}
             total_pages = info.get("total_pages")
-            if len(items) < PAGE or (isinstance(total_pages, int) and page >= total_pages):
+            if len(items) < self.dns_page_size or (
+                isinstance(total_pages, int) and page >= total_pages
+            ):
                 return out
             page += 1
 
@@ -159,7 +186,7 @@ class CloudflareDNS(CloudflareCore):
                     name=name,
                     type=kind,
                     values=tuple(dict.fromkeys(values)),
-                    ttl=min(int(r.get("ttl") or 1) for r in recs),
+                    ttl=min(reported_ttl(r) for r in recs),
                     proxied=any(bool(r.get("proxied")) for r in recs)
                     if kind in PROXIABLE
                     else None,
@@ -242,7 +269,7 @@ def _plan(record: DNSRecord, existing: list[dict[str, Any]], changes: _Changes) 
                 "name": record.name,
                 "type": record.type.value,
                 "ttl": record.ttl,
-                "comment": MARKER,
+                "comment": _comment(record.ttl, bool(record.proxied)),
                 **body,
             }
             if record.proxied is not None:
@@ -262,6 +289,7 @@ def _settings_patch(record: DNSRecord, rec: dict[str, Any], full: bool = False) 
     want_ttl = 1 if proxied else record.ttl
     if full or int(rec.get("ttl") or 0) != want_ttl:
         patch["ttl"] = record.ttl
-    if rec.get("comment") != MARKER:
-        patch["comment"] = MARKER
+    comment = _comment(record.ttl, proxied)
+    if rec.get("comment") != comment:
+        patch["comment"] = comment
     return patch

@@ -25,7 +25,6 @@ from typing import Any
 from pydantic import SecretStr
 
 from cloudcore.errors import AlreadyExists, Conflict, NotFound
-from cloudcore.models.secrets import SecretVersion
 
 from ._core import MARKER, CloudflareCore, envelope
 
@@ -147,13 +146,6 @@ class CloudflareSecrets(CloudflareCore):
             if meta is not None and secret_name(meta[0]) == item.get("name"):
                 keys.append(meta[0])
         return keys
-
-    def _list_secret_versions(self, key: str) -> list[SecretVersion]:
-        found = self._find(key)
-        meta = parse_comment(found.get("comment")) if found else None
-        if found is None or meta is None:
-            return []
-        return [SecretVersion(key=key, version=str(meta[1]), created_at=found.get("modified"))]
 
     def _delete_secret(self, key: str) -> None:
         acc, sid = self.need_account("the Secrets Store"), self.store_id()

@@ -220,6 +220,7 @@ def _envelope(result: Any, info: Any, errors: list[tuple[int, str]]) -> dict[str
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body go in two writes: no 40 ms ACK stalls
     server_version = "fake-cloudflare/1"
 
     def _serve(self) -> None:
@@ -232,6 +233,8 @@ class _Handler(BaseHTTPRequestHandler):
         except Exception as exc:  # a bug in the fake: answer 500 rather than hang the client
             status, env, extra = 500, _envelope(None, None, [(10000, f"fake error: {exc}")]), {}
         data = json.dumps(env, separators=(",", ":")).encode()
+        # log first: the client may act on the answer before this thread runs again
+        fake._log(self.command, urlsplit(self.path).path.removeprefix("/client/v4"), status)
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(data)))
@@ -239,7 +242,6 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header(key, value)
         self.end_headers()
         self.wfile.write(data)
-        fake._log(self.command, urlsplit(self.path).path.removeprefix("/client/v4"), status)
 
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _serve
 
