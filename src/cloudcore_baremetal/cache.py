@@ -1,0 +1,196 @@
+"""Caches: one Redis instance per cache on the ``cache`` host, supervised like a service.
+
+Each cache has its own port (from ``extras['port']`` or the first free one from 6380), its own
+``redis.conf`` (0600, holding ``requirepass``: the password is never on a command line) and a
+generated password kept as the cloudcore secret ``cache/<name>/password``. It runs as the
+``redis`` user when the host has one and cloudcore is root there.
+"""
+
+from __future__ import annotations
+
+import secrets as pysecrets
+import time
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from pydantic import SecretStr
+
+from cloudcore.errors import AlreadyExists, OperationTimeout
+from cloudcore.models import CacheConfig, CacheEndpoint, HealthCheck
+
+from ._hostutil import is_root
+from ._runfiles import env_file, run_script
+from ._state import config_hash, read_all, read_one, write_one
+from .managers import Program, manager_for
+
+if TYPE_CHECKING:
+    from .inventory import Host
+    from .provider import BaremetalProvider
+
+__all__ = ["MAXMEMORY", "Caches"]
+
+MAXMEMORY = {"micro": "64mb", "small": "256mb", "medium": "1gb", "large": "4gb", "xlarge": "16gb"}
+"""Portable size class to Redis ``maxmemory``."""
+
+FIRST_PORT = 6380
+
+
+class Caches:
+    """The cache engine of a bare-metal provider."""
+
+    def __init__(self, provider: BaremetalProvider) -> None:
+        self.p = provider
+
+    @property
+    def host(self) -> Host:
+        """The ``cache`` host."""
+        return self.p.inventory.one("cache")
+
+    @staticmethod
+    def prog_name(name: str) -> str:
+        """The manager's name for a cache."""
+        return f"cc-cache-{name}"
+
+    def _user(self, host: Host) -> str | None:
+        if host.fact("redis_user") is None:
+            ok = False
+            if is_root(host):
+                res = host.transport.run(
+                    ["id", "-u", "redis"], mutating=False, name="id", check=False
+                )
+                ok = res.code == 0
+            host.set_fact("redis_user", "redis" if ok else "")
+        return host.fact("redis_user") or None
+
+    def _program(self, host: Host, name: str) -> Program:
+        return Program(
+            name=self.prog_name(name),
+            workdir=host.path("caches", name),
+            replicas=1,
+            user=self._user(host),
+            description=f"cache {name}",
+        )
+
+    def all_states(self) -> list[dict[str, Any]]:
+        """Every recorded cache."""
+        return [s for s in read_all(self.host, "caches", "state.json") if s.get("kind") == "cache"]
+
+    def _free_port(self, host: Host) -> int:
+        used = {int(s["port"]) for s in self.all_states()}
+        res = host.transport.run(["ss", "-Htln"], mutating=False, name="ss", check=False)
+        for line in res.text.splitlines():
+            parts = line.split()
+            if len(parts) >= 4 and parts[3].rsplit(":", 1)[-1].isdigit():
+                used.add(int(parts[3].rsplit(":", 1)[-1]))
+        port = FIRST_PORT
+        while port in used:
+            port += 1
+        return port
+
+    def _endpoint(self, st: dict[str, Any], status: str = "available") -> CacheEndpoint:
+        return CacheEndpoint(
+            name=st["name"],
+            host=st["bind"],
+            port=int(st["port"]),
+            tls=False,
+            auth_secret=st.get("auth_secret"),
+            status=status,
+            provider_id=f"{self.host.name}/{self.prog_name(st['name'])}",
+        )
+
+    def provision(self, config: CacheConfig) -> CacheEndpoint:
+        """Start (or return) the cache's Redis instance."""
+        host = self.host
+        digest = config_hash(config.model_dump(mode="json"))
+        st = read_one(host, f"caches/{config.name}/state.json")
+        mgr = manager_for(host)
+        prog = self._program(host, config.name)
+        if st is not None:
+            if st["hash"] != digest:
+                raise AlreadyExists(f"cache {config.name!r} exists with a different config")
+            states = mgr.status(prog)
+            if not any(s.running for s in states):
+                mgr.start_missing(prog, states)
+                self._wait(host, int(st["port"]), st["bind"])
+            return self._endpoint(st)
+        port = int(config.extras.get("port") or self._free_port(host))
+        bind = str(config.extras.get("bind") or host.address)
+        auth_secret = None
+        lines = [
+            "# managed-by=cloudcore",
+            f"bind {bind}",
+            f"port {port}",
+            'save ""',
+            "appendonly no",
+            "daemonize no",
+            f"dir {prog.workdir}",
+            f"maxmemory {MAXMEMORY[config.size.value]}",
+            "maxmemory-policy allkeys-lru",
+        ]
+        if config.auth:
+            password = pysecrets.token_urlsafe(24)
+            auth_secret = f"cache/{config.name}/password"
+            self.p.secret_store.store(auth_secret, SecretStr(password))
+            lines.append(f"requirepass {password}")
+        t = host.transport
+        t.run(
+            ["mkdir", "-p", "-m", "700", prog.workdir, f"{prog.workdir}/logs"],
+            mutating=True,
+            name="mkdir",
+        )
+        t.write_file(
+            f"{prog.workdir}/redis.conf", ("\n".join(lines) + "\n").encode(), name="put-redis-conf"
+        )
+        t.write_file(f"{prog.workdir}/env", env_file({}), name="put-env")
+        t.write_file(
+            f"{prog.workdir}/run.sh",
+            run_script(
+                workdir=prog.workdir,
+                argv=["redis-server", f"{prog.workdir}/redis.conf"],
+                stamp=mgr.kind == "supervisord",
+            ),
+            mode="700",
+            name="put-run",
+        )
+        if prog.user:
+            t.run(["chown", "-R", f"{prog.user}:", prog.workdir], mutating=True, name="chown")
+        mgr.apply(prog)
+        st = {
+            "kind": "cache",
+            "name": config.name,
+            "hash": digest,
+            "port": port,
+            "bind": bind,
+            "auth_secret": auth_secret,
+            "config": config.model_dump(mode="json"),
+            "created_at": datetime.now(UTC).isoformat(),
+        }
+        write_one(host, f"caches/{config.name}/state.json", st)
+        self._wait(host, port, bind)
+        return self._endpoint(st)
+
+    def _wait(self, host: Host, port: int, bind: str) -> None:
+        deadline = time.monotonic() + 20
+        hc = HealthCheck(path=None, timeout_seconds=1, interval_seconds=1)
+        while time.monotonic() < deadline:
+            addr = "127.0.0.1" if bind in ("0.0.0.0", "*") else bind.split()[0]
+            if self.p.compute.healthy_ports(host, hc, [port], addr):
+                return
+            time.sleep(0.05)
+        raise OperationTimeout(f"redis on {host.name}:{port} did not start")
+
+    def running(self, name: str) -> bool:
+        """Whether the manager reports the cache's Redis running."""
+        host = self.host
+        return any(s.running for s in manager_for(host).status(self._program(host, name)))
+
+    def delete(self, name: str) -> None:
+        """Stop and remove the instance, forget its password (succeeds when gone)."""
+        host = self.host
+        st = read_one(host, f"caches/{name}/state.json")
+        if st is None:
+            return
+        manager_for(host).remove(self._program(host, name))
+        if st.get("auth_secret"):
+            self.p.secret_store.delete(st["auth_secret"])
+        host.transport.run(["rm", "-rf", "--", host.path("caches", name)], mutating=True, name="rm")

@@ -1,0 +1,198 @@
+"""The supervisord backend: cloudcore's own supervisord on hosts without systemd.
+
+cloudcore runs one supervisord per host under ``<state_dir>/supervisor`` (own config, own
+socket), so it never touches a system supervisord. ``numprocs`` gives the replicas; supervisord
+restarts killed processes (``autorestart=true``). Log lines are time-stamped by ``run.sh``.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from datetime import datetime
+
+from cloudcore.models import LogEntry
+
+from .._shell import SEQ, quiet, script, to_file
+from . import Manager, Program, ReplicaState
+from .logparse import parse_stamped
+
+__all__ = ["SupervisordManager"]
+
+_LINE = re.compile(r"^(\S+?):(\S+?)-(\d+)\s+(\S+)")
+
+
+class SupervisordManager(Manager):
+    """Runs programs under cloudcore's supervisord on the host."""
+
+    kind = "supervisord"
+
+    @property
+    def _dir(self) -> str:
+        return self.host.path("supervisor")
+
+    @property
+    def _conf(self) -> str:
+        return f"{self._dir}/supervisord.conf"
+
+    def _ctl(self, *args: str, mutating: bool, check: bool = True) -> str:
+        res = self.host.transport.run(
+            ["supervisorctl", "-c", self._conf, *args],
+            mutating=mutating,
+            name="supervisorctl",
+            check=check,
+        )
+        return res.text
+
+    def _main_conf(self) -> str:
+        d = self._dir
+        return (
+            "; managed-by=cloudcore\n"
+            f"[unix_http_server]\nfile={d}/supervisor.sock\nchmod=0700\n\n"
+            f"[supervisord]\nlogfile={d}/supervisord.log\npidfile={d}/supervisord.pid\n"
+            f"childlogdir={d}/logs\nlogfile_maxbytes=5MB\nlogfile_backups=1\n\n"
+            "[rpcinterface:supervisor]\n"
+            "supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface\n\n"
+            f"[supervisorctl]\nserverurl=unix://{d}/supervisor.sock\n\n"
+            f"[include]\nfiles = {d}/conf.d/*.conf\n"
+        )
+
+    def ensure_running(self) -> bool:
+        """Start cloudcore's supervisord on the host unless it runs; returns whether it started."""
+        if self.host.fact("supervisord_up"):
+            return False
+        res = self.host.transport.run(
+            ["supervisorctl", "-c", self._conf, "pid"],
+            mutating=False,
+            name="supervisorctl",
+            check=False,
+        )
+        if res.code == 0 and res.text.strip().isdigit():
+            self.host.set_fact("supervisord_up", True)
+            return False
+        t = self.host.transport
+        t.run(
+            ["mkdir", "-p", "-m", "700", self._dir, f"{self._dir}/conf.d", f"{self._dir}/logs"],
+            mutating=True,
+            name="mkdir",
+        )
+        t.write_file(self._conf, self._main_conf().encode(), name="put-supervisord-conf")
+        t.run(
+            script(
+                ["supervisord", "-c", self._conf],
+                to_file("/dev/null"),
+                quiet(),
+            ),
+            mutating=True,
+            name="supervisord",
+        )
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            res = t.run(
+                ["supervisorctl", "-c", self._conf, "pid"],
+                mutating=False,
+                name="supervisorctl",
+                check=False,
+            )
+            if res.code == 0 and res.text.strip().isdigit():
+                self.host.set_fact("supervisord_up", True)
+                return True
+            time.sleep(0.05)
+        raise TimeoutError(f"supervisord did not start on {t.label}")
+
+    def _program_conf(self, prog: Program) -> str:
+        user = f"user={prog.user}\n" if prog.user else ""
+        return (
+            f"; managed-by=cloudcore cloudcore-program={prog.name}\n"
+            f"; cpu={prog.cpu} memory={prog.memory} (recorded, not enforced by supervisord)\n"
+            f"[program:{prog.name}]\n"
+            f"command=/bin/sh {prog.run_script} %(process_num)d\n"
+            "process_name=%(program_name)s-%(process_num)d\n"
+            f"numprocs={prog.replicas}\nnumprocs_start=0\n"
+            f"directory={prog.workdir}\n"
+            "autostart=true\nautorestart=true\nstartsecs=0\nstartretries=100\n"
+            "stopasgroup=true\nkillasgroup=true\nstopwaitsecs=5\n"
+            "redirect_stderr=true\n"
+            f"stdout_logfile={prog.workdir}/logs/%(program_name)s-%(process_num)d.log\n"
+            "stdout_logfile_maxbytes=10MB\nstdout_logfile_backups=2\n"
+            f"{user}"
+        )
+
+    def _conf_path(self, prog: Program) -> str:
+        return f"{self._dir}/conf.d/{prog.name}.conf"
+
+    def apply(self, prog: Program) -> bool:
+        started = self.ensure_running()
+        want = self._program_conf(prog).encode()
+        have = self.host.transport.read_file(self._conf_path(prog))
+        if have == want:
+            return started
+        self.host.transport.run(
+            ["mkdir", "-p", "-m", "700", f"{prog.workdir}/logs"], mutating=True, name="mkdir"
+        )
+        self.host.transport.write_file(self._conf_path(prog), want, name="put-program-conf")
+        self._ctl("update", prog.name, mutating=True)
+        return True
+
+    def restart(self, prog: Program, index: int) -> None:
+        self._ctl("restart", f"{prog.name}:{prog.name}-{index}", mutating=True)
+
+    def start_missing(self, prog: Program, states: list[ReplicaState]) -> bool:
+        started = self.ensure_running()
+        known = {s.index for s in states}
+        if known != set(range(prog.replicas)):
+            self._ctl("update", prog.name, mutating=True)
+            started = True
+        for s in states:
+            if not s.running and s.index < prog.replicas:
+                self._ctl("start", f"{prog.name}:{prog.name}-{s.index}", mutating=True)
+                started = True
+        return started
+
+    def status(self, prog: Program) -> list[ReplicaState]:
+        res = self.host.transport.run(
+            ["supervisorctl", "-c", self._conf, "status", f"{prog.name}:*"],
+            mutating=False,
+            name="supervisorctl",
+            check=False,
+        )
+        out: list[ReplicaState] = []
+        for line in res.text.splitlines():
+            m = _LINE.match(line.strip())
+            if m and m.group(1) == prog.name and m.group(2) == prog.name:
+                state = m.group(4)
+                out.append(ReplicaState(int(m.group(3)), state, state == "RUNNING"))
+        return sorted(out, key=lambda r: r.index)
+
+    def remove(self, prog: Program) -> None:
+        t = self.host.transport
+        res = t.run(["test", "-e", self._conf_path(prog)], mutating=False, name="test", check=False)
+        if res.code != 0:
+            return
+        t.run(["rm", "-f", self._conf_path(prog)], mutating=True, name="rm")
+        self._ctl("update", mutating=True)
+
+    def logs(self, prog: Program, since: datetime | None, limit: int) -> list[LogEntry]:
+        res = self.host.transport.run(
+            script(
+                [
+                    "find",
+                    f"{prog.workdir}/logs",
+                    "-name",
+                    "*.log",
+                    "-exec",
+                    "tail",
+                    "-v",
+                    "-n",
+                    str(limit),
+                    "{}",
+                    "+",
+                ],
+                quiet(),
+                SEQ,
+                ["true"],
+            ),
+            mutating=False,
+            name="tail",
+        )
+        return parse_stamped(res.text, since, self.host.name)

@@ -1,0 +1,358 @@
+"""``BaremetalProvider``: Linux servers over SSH, as one cloudcore provider.
+
+>>> cloud = cloudcore.connect("baremetal", hosts=[
+...     {"address": "10.0.0.5", "user": "deploy", "roles": ["app"]},
+...     {"address": "10.0.0.6", "user": "deploy", "roles": ["db", "cache"]},
+... ], known_hosts="~/.ssh/known_hosts")
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from pydantic import SecretStr
+
+from cloudcore.capabilities import Capability
+from cloudcore.errors import CloudcoreError, ConfigurationError
+from cloudcore.models import (
+    BackupRef,
+    CacheConfig,
+    CacheEndpoint,
+    DatabaseConfig,
+    DatabaseEndpoint,
+    DeploymentResult,
+    LogEntry,
+    Resource,
+    ResourceType,
+    ServiceConfig,
+    ServiceStatus,
+    ServiceSummary,
+    WAFRule,
+)
+from cloudcore.models.secrets import SecretVersion
+from cloudcore.provider import BaseProvider
+
+from ._errors import map_error
+from .inventory import Host, Inventory, parse_roles, postgres_settings
+from .secrets import SecretStore, load_key
+from .transport import Transport
+
+__all__ = ["BaremetalProvider"]
+
+C = Capability
+_PATH_RE = re.compile(r"^/[A-Za-z0-9_./-]*$")
+
+DNS_REASON = (
+    "bare metal has no managed DNS; compose with cloudflare: "
+    "connect({'compute': 'baremetal', 'dns': 'cloudflare'})"
+)
+_NOT_HTTP = (
+    "nftables filters packets, not HTTP requests, so {what} cannot be enforced on the host; "
+    "compose with cloudflare for the edge: connect({{'compute': 'baremetal', 'waf': 'cloudflare'}})"
+)
+
+
+def check_state_dir(path: str, field: str = "state_dir") -> str:
+    """A state folder: absolute, only ``[A-Za-z0-9_./-]`` (it appears in manager configs)."""
+    if not isinstance(path, str) or not _PATH_RE.match(path) or ".." in path or len(path) > 80:
+        raise ConfigurationError(
+            f"{field}: an absolute path of letters, digits and '_./-', at most 80 characters "
+            f"(got {path!r})",
+            field=field,
+        )
+    return path.rstrip("/") or "/"
+
+
+class BaremetalProvider(BaseProvider):
+    """Services, PostgreSQL, Redis, secrets and nftables rules on your own Linux hosts.
+
+    Args:
+        hosts: The inventory: mappings with ``address`` (required), ``name``, ``port``,
+            ``user``, ``roles`` (``app``/``db``/``cache``; default all), ``state_dir``,
+            ``key_filename``, ``known_hosts``, ``host_key_fingerprints``, ``postgres``
+            (``port``, ``socket_dir``, ``os_user``, ``bin_dir``, ``address``).
+        user: Default SSH user.
+        key_filename: Default private key file.
+        known_hosts: Default ``known_hosts`` file pinning host keys (``~/.ssh/known_hosts``).
+        host_key_fingerprints: Default accepted ``SHA256:`` fingerprints.
+        accept_unknown_host_keys: Explicit opt-in to trust unknown host keys (never default).
+        sudo: Run host commands through ``sudo -n`` (no pty, no password).
+        state_dir: cloudcore's folder on the hosts.
+        secret_key: The 32-byte secrets master key, urlsafe-base64 (else
+            ``CLOUDCORE_SECRET_KEY``, else ``secret_key_file``).
+        secret_key_file: Where the master key lives on this machine (created if missing).
+        run_as: User services run as (default: the manager's, root under sudo).
+        connect_timeout: SSH connect/auth timeout in seconds.
+        timeout: Default command timeout in seconds.
+        tcp_nodelay: Set TCP_NODELAY on SSH sockets.
+        postgres: Default PostgreSQL settings for db hosts.
+        region: A label for resource ids (e.g. a data-centre name).
+        retry: Retry policy options.
+    """
+
+    name = "baremetal"
+    capabilities = frozenset({C.COMPUTE, C.DATABASE, C.CACHE, C.WAF, C.SECRETS, C.DISCOVERY})
+    features: Mapping[Capability, frozenset[str]] = {
+        C.COMPUTE: frozenset(
+            {"commands", "images", "health_check", "logs", "secrets_env", "endpoint"}
+        ),
+        C.DATABASE: frozenset({"postgres", "backups", "restore"}),
+        C.CACHE: frozenset({"redis", "auth"}),
+        C.WAF: frozenset({"ip", "rate_limit"}),
+        C.SECRETS: frozenset({"versions", "read"}),
+        C.DISCOVERY: frozenset({"tags", "schemas"}),
+    }
+    unsupported_reasons: Mapping[str, str] = {
+        "dns": DNS_REASON,
+        "waf:geo": "the hosts have no IP-to-country database and nftables no geo match; "
+        "compose with cloudflare for geo rules: connect({'compute': 'baremetal', "
+        "'waf': 'cloudflare'})",
+        "waf:path": _NOT_HTTP.format(what="path rules"),
+        "waf:managed": _NOT_HTTP.format(what="managed rule sets (OWASP, SQLi, XSS)"),
+        **{
+            f"waf:managed:{s}": _NOT_HTTP.format(what=f"the managed set {s!r}")
+            for s in ("core", "sqli", "xss", "known-bad-inputs", "ip-reputation")
+        },
+        "waf:rate_limit:challenge": _NOT_HTTP.format(what="challenges (CAPTCHA)"),
+        "database:high_availability": "one PostgreSQL server per db host; streaming replication "
+        "and failover are not managed by the bare-metal driver",
+        "database:encryption": "encryption at rest is the host's disk encryption (LUKS), "
+        "which cloudcore does not manage",
+        "cache:high_availability": "one Redis instance per cache; no replica or Sentinel",
+        "cache:tls": "Redis instances listen without TLS; use a private network or a tunnel",
+        "compute:autoscaling": "bare-metal hosts are a fixed pool; scale with scale_service",
+    }
+
+    def __init__(
+        self,
+        *,
+        hosts: Sequence[Mapping[str, Any]] | None = None,
+        user: str | None = None,
+        key_filename: str | None = None,
+        known_hosts: str | None = None,
+        host_key_fingerprints: Sequence[str] = (),
+        accept_unknown_host_keys: bool = False,
+        sudo: bool = True,
+        state_dir: str = "/var/lib/cloudcore",
+        secret_key: str | bytes | None = None,
+        secret_key_file: str | None = "~/.config/cloudcore/baremetal.key",  # noqa: S107
+        run_as: str | None = None,
+        connect_timeout: float = 10.0,
+        timeout: float = 300.0,
+        tcp_nodelay: bool = True,
+        postgres: Mapping[str, Any] | None = None,
+        region: str | None = None,
+        retry: Any = None,
+    ) -> None:
+        super().__init__(region=region, retry=retry)
+        inventory = self._build_inventory(
+            hosts,
+            {
+                "user": user,
+                "key_filename": key_filename,
+                "known_hosts": known_hosts,
+                "host_key_fingerprints": tuple(host_key_fingerprints),
+                "accept_unknown_host_keys": accept_unknown_host_keys,
+                "sudo": sudo,
+                "connect_timeout": connect_timeout,
+                "timeout": timeout,
+                "tcp_nodelay": tcp_nodelay,
+            },
+            check_state_dir(state_dir),
+            postgres,
+        )
+        self._init_engine(inventory, secret_key, secret_key_file, run_as)
+
+    def _init_engine(
+        self,
+        inventory: Inventory,
+        secret_key: str | bytes | None,
+        secret_key_file: str | None,
+        run_as: str | None,
+    ) -> None:
+        self.inventory = inventory
+        self._secret_key = secret_key
+        self._secret_key_file = secret_key_file
+        self.run_as = run_as
+        self._store: SecretStore | None = None
+        from .cache import Caches
+        from .compute import Compute
+        from .database import Databases
+        from .waf import Firewall
+
+        self.compute = Compute(self)
+        self.databases = Databases(self)
+        self.caches = Caches(self)
+        self.firewall = Firewall(self)
+
+    def _build_inventory(
+        self,
+        hosts: Sequence[Mapping[str, Any]] | None,
+        defaults: dict[str, Any],
+        state_dir: str,
+        postgres: Mapping[str, Any] | None,
+    ) -> Inventory:
+        from .transport.ssh import SSHTransport
+
+        if not hosts:
+            raise ConfigurationError("hosts: give at least one host mapping", field="hosts")
+        allowed = {
+            "address",
+            "name",
+            "port",
+            "user",
+            "roles",
+            "state_dir",
+            "key_filename",
+            "known_hosts",
+            "host_key_fingerprints",
+            "postgres",
+            "accept_unknown_host_keys",
+            "sudo",
+        }
+        out = []
+        for i, spec in enumerate(hosts):
+            where = f"hosts[{i}]"
+            if not isinstance(spec, Mapping) or not spec.get("address"):
+                raise ConfigurationError(f"{where}: a mapping with an 'address'", field=where)
+            unknown = sorted(set(spec) - allowed)
+            if unknown:
+                raise ConfigurationError(f"{where}: unknown keys {unknown}", field=where)
+            opts = {**defaults, **{k: spec[k] for k in spec if k in defaults}}
+            transport = SSHTransport(
+                str(spec["address"]),
+                int(spec.get("port", 22)),
+                opts["user"],
+                key_filename=opts["key_filename"],
+                known_hosts=opts["known_hosts"] or "~/.ssh/known_hosts",
+                host_key_fingerprints=tuple(opts["host_key_fingerprints"] or ()),
+                accept_unknown_host_keys=bool(opts["accept_unknown_host_keys"]),
+                connect_timeout=opts["connect_timeout"],
+                timeout=opts["timeout"],
+                tcp_nodelay=opts["tcp_nodelay"],
+                sudo=bool(opts["sudo"]),
+                provider=self.name,
+            )
+            name = str(spec.get("name") or re.sub(r"[^a-z0-9-]", "-", str(spec["address"])))
+            out.append(
+                self._host(
+                    name,
+                    str(spec["address"]),
+                    parse_roles(spec.get("roles"), where),
+                    transport,
+                    check_state_dir(str(spec.get("state_dir", state_dir)), f"{where}.state_dir"),
+                    {**dict(postgres or {}), **dict(spec.get("postgres") or {})},
+                    where,
+                )
+            )
+        return Inventory(out)
+
+    @staticmethod
+    def _host(
+        name: str,
+        address: str,
+        roles: frozenset[str],
+        transport: Transport,
+        state_dir: str,
+        postgres: Mapping[str, Any],
+        where: str,
+    ) -> Host:
+        return Host(
+            name=name,
+            address=address,
+            roles=roles,
+            transport=transport,
+            state_dir=state_dir,
+            postgres=postgres_settings(postgres, where),
+        )
+
+    # ------------------------------------------------------------ plumbing
+    @property
+    def secret_store(self) -> SecretStore:
+        """The secret store (on the first host of the inventory)."""
+        if self._store is None:
+            key = load_key(self._secret_key, self._secret_key_file)
+            self._store = SecretStore(self.inventory.hosts[0], key)
+        return self._store
+
+    def _map_error(self, exc: Exception) -> CloudcoreError | None:
+        return map_error(exc)
+
+    def _close(self) -> None:
+        self.inventory.close()
+
+    # ------------------------------------------------------------ compute
+    def _deploy_service(self, name: str, config: ServiceConfig) -> DeploymentResult:
+        return self.compute.deploy(name, config)
+
+    def _scale_service(self, name: str, replicas: int) -> ServiceStatus:
+        return self.compute.scale(name, replicas)
+
+    def _get_service_status(self, name: str) -> ServiceStatus:
+        return self.compute.status(name)
+
+    def _list_services(self) -> list[ServiceSummary]:
+        return self.compute.summaries()
+
+    def _delete_service(self, name: str) -> None:
+        self.compute.delete(name)
+
+    def _get_logs(self, name: str, since: datetime | None, limit: int) -> list[LogEntry]:
+        return self.compute.logs(name, since, limit)
+
+    # ------------------------------------------------------------ database
+    def _provision_database(self, config: DatabaseConfig) -> DatabaseEndpoint:
+        return self.databases.provision(config)
+
+    def _backup_database(self, name: str) -> BackupRef:
+        return self.databases.backup(name)
+
+    def _list_backups(self, name: str) -> list[BackupRef]:
+        return self.databases.list_backups(name)
+
+    def _restore_database(self, backup_id: str, new_name: str) -> DatabaseEndpoint:
+        return self.databases.restore(backup_id, new_name)
+
+    def _delete_database(self, name: str) -> None:
+        self.databases.delete(name)
+
+    # ------------------------------------------------------------ cache
+    def _provision_cache(self, config: CacheConfig) -> CacheEndpoint:
+        return self.caches.provision(config)
+
+    def _delete_cache(self, name: str) -> None:
+        self.caches.delete(name)
+
+    # ------------------------------------------------------------ waf
+    def _configure_waf(self, rules: tuple[WAFRule, ...], target: str | None) -> bool:
+        return self.firewall.configure(rules, target)
+
+    def _get_waf_rules(self, target: str | None) -> list[WAFRule]:
+        return self.firewall.rules(target)
+
+    # ------------------------------------------------------------ secrets
+    def _store_secret(self, key: str, value: SecretStr) -> str:
+        return self.secret_store.store(key, value)
+
+    def _get_secret(self, key: str, version: str | None) -> SecretStr:
+        return self.secret_store.get(key, version)
+
+    def _list_secrets(self) -> Iterable[str]:
+        return self.secret_store.names()
+
+    def _list_secret_versions(self, key: str) -> list[SecretVersion]:
+        return self.secret_store.list_versions(key)
+
+    def _delete_secret(self, key: str) -> None:
+        self.secret_store.delete(key)
+
+    # ------------------------------------------------------------ discovery
+    def _list_resources(
+        self, type: ResourceType | None, tags: Mapping[str, str]
+    ) -> Iterator[Resource]:
+        from .discovery import list_resources
+
+        return iter(list_resources(self, type))

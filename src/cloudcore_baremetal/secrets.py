@@ -1,0 +1,249 @@
+"""Secrets: encrypted files on the secrets host, one 0600 file per version in 0700 folders.
+
+Threat model (see docs/drivers/baremetal.md): values are encrypted with AES-256-GCM on the
+machine running cloudcore, with a key that never goes to the host, and bound to their name and
+version (associated data). The host stores only ciphertext; reading a file needs root there
+*and* the key. Values travel only over the SSH channel's stdin, never on a command line, so
+``ps`` on the host never shows them. A service's env file on an app host holds the plaintext it
+needs (mode 0600, root-owned), because the process must read it.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import os
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from pydantic import SecretStr
+
+from cloudcore.errors import ConfigurationError, NotFound
+from cloudcore.models.secrets import SecretVersion
+
+from ._shell import AND, OR, SEQ, exit_with, group, quiet, script, to_file
+from .transport import CommandError
+
+if TYPE_CHECKING:
+    from .inventory import Host
+
+__all__ = ["SecretStore", "load_key"]
+
+_MAGIC = b"CC1"
+_CONFLICT = 17
+
+
+def load_key(secret_key: str | bytes | None, key_file: str | None) -> bytes:
+    """The 32-byte master key: given directly, from ``CLOUDCORE_SECRET_KEY``, or a key file.
+
+    A missing key file is created (0600) with a fresh random key.
+    """
+    raw: str | bytes | None = secret_key or os.environ.get("CLOUDCORE_SECRET_KEY")
+    if raw:
+        try:
+            key = base64.urlsafe_b64decode(raw if isinstance(raw, bytes) else raw.encode())
+        except (binascii.Error, ValueError):
+            key = b""
+        if len(key) != 32:
+            raise ConfigurationError(
+                "secret_key: must be 32 bytes, urlsafe-base64 encoded", field="secret_key"
+            )
+        return key
+    if not key_file:
+        raise ConfigurationError("secret_key: give secret_key or secret_key_file")
+    path = Path(key_file).expanduser()
+    if path.exists():
+        return load_key(path.read_text().strip(), None)
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(base64.urlsafe_b64encode(os.urandom(32)).decode() + "\n")
+    return load_key(path.read_text().strip(), None)
+
+
+def _aesgcm(key: bytes) -> object:
+    try:
+        from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+    except ImportError as exc:  # pragma: no cover - cryptography ships with paramiko
+        raise ConfigurationError(
+            "secrets need the 'cryptography' package: pip install cryptography"
+        ) from exc
+    return AESGCM(key)
+
+
+class SecretStore:
+    """The secret files on one host.
+
+    Args:
+        host: The host holding the secrets.
+        key: The 32-byte master key (kept off the host).
+    """
+
+    def __init__(self, host: Host, key: bytes) -> None:
+        self.host = host
+        self._key = key
+
+    def __repr__(self) -> str:
+        return f"<SecretStore on {self.host.name}>"
+
+    def _dir(self, key: str | None = None) -> str:
+        base = self.host.path("secrets")
+        return base if key is None else f"{base}/{key.encode().hex()}"
+
+    def _seal(self, key: str, version: str, value: bytes) -> bytes:
+        from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+        aead = _aesgcm(self._key)
+        assert isinstance(aead, AESGCM)
+        nonce = os.urandom(12)
+        return _MAGIC + nonce + aead.encrypt(nonce, value, f"{key}\0{version}".encode())
+
+    def _open(self, key: str, version: str, blob: bytes) -> bytes:
+        from cryptography.exceptions import InvalidTag
+        from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+        aead = _aesgcm(self._key)
+        assert isinstance(aead, AESGCM)
+        if not blob.startswith(_MAGIC) or len(blob) < 3 + 12 + 16:
+            raise ConfigurationError(f"secret {key!r} version {version}: unreadable file")
+        try:
+            return aead.decrypt(blob[3:15], blob[15:], f"{key}\0{version}".encode())
+        except InvalidTag:
+            raise ConfigurationError(
+                f"secret {key!r} version {version}: cannot decrypt (wrong secret_key?)"
+            ) from None
+
+    def versions(self, key: str) -> list[tuple[str, datetime]]:
+        """``(version, created_at)`` of a secret, oldest first (empty when it does not exist)."""
+        res = self.host.transport.run(
+            script(
+                [
+                    "find",
+                    self._dir(key),
+                    "-maxdepth",
+                    "1",
+                    "-name",
+                    "*.bin",
+                    "-printf",
+                    "%f %T@\\n",
+                ],
+                quiet(),
+                SEQ,
+                ["true"],
+            ),
+            mutating=False,
+            name="secret-versions",
+        )
+        out: list[tuple[str, datetime]] = []
+        for line in res.text.splitlines():
+            fname, _, stamp = line.partition(" ")
+            ver = fname.removesuffix(".bin")
+            if ver.isdigit():
+                out.append((ver, datetime.fromtimestamp(float(stamp), UTC)))
+        return sorted(out, key=lambda v: int(v[0]))
+
+    def store(self, key: str, value: SecretStr) -> str:
+        """Store a new version; returns its id (``"1"``, ``"2"``...)."""
+        raw = value.get_secret_value().encode()
+        existing = self.versions(key)
+        nxt = int(existing[-1][0]) + 1 if existing else 1
+        d = self._dir(key)
+        for _ in range(20):
+            ver = str(nxt)
+            tmp = f"{d}/.{ver}.{os.getpid()}.tmp"
+            final = f"{d}/{ver}.bin"
+            blob = self._seal(key, ver, raw)
+            try:
+                self.host.transport.run(
+                    script(
+                        ["mkdir", "-p", "-m", "700", d],
+                        AND,
+                        ["umask", "077"],
+                        AND,
+                        ["cat"],
+                        to_file(tmp),
+                        AND,
+                        group(["ln", tmp, final], AND, ["rm", "-f", tmp]),
+                        OR,
+                        group(["rm", "-f", tmp], SEQ, exit_with(_CONFLICT)),
+                    ),
+                    mutating=True,
+                    name="secret-store",
+                    stdin=blob,
+                )
+                return ver
+            except CommandError as exc:
+                if exc.code != _CONFLICT:
+                    raise
+                nxt += 1
+        raise ConfigurationError(f"secret {key!r}: too many concurrent writers")
+
+    def get(self, key: str, version: str | None) -> SecretStr:
+        """The value of the latest (or given) version.
+
+        Raises:
+            NotFound: no such secret or version.
+        """
+        if version is None:
+            found = self.versions(key)
+            if not found:
+                raise NotFound(f"no secret named {key!r}")
+            version = found[-1][0]
+        elif not version.isdigit():
+            raise NotFound(f"secret {key!r} has no version {version!r}")
+        blob = self.host.transport.read_file(f"{self._dir(key)}/{version}.bin", name="secret-read")
+        if blob is None:
+            if version is not None and self.versions(key):
+                raise NotFound(f"secret {key!r} has no version {version!r}")
+            raise NotFound(f"no secret named {key!r}")
+        return SecretStr(self._open(key, version, blob).decode())
+
+    def names(self) -> list[str]:
+        """Names of every stored secret (never values)."""
+        res = self.host.transport.run(
+            script(
+                [
+                    "find",
+                    self._dir(),
+                    "-mindepth",
+                    "2",
+                    "-maxdepth",
+                    "2",
+                    "-name",
+                    "*.bin",
+                    "-printf",
+                    "%h\\n",
+                ],
+                quiet(),
+                SEQ,
+                ["true"],
+            ),
+            mutating=False,
+            name="secret-list",
+        )
+        names = set()
+        for line in res.text.splitlines():
+            try:
+                names.add(bytes.fromhex(line.rsplit("/", 1)[-1]).decode())
+            except ValueError:
+                continue
+        return sorted(names)
+
+    def list_versions(self, key: str) -> list[SecretVersion]:
+        """Versions of a secret (never values).
+
+        Raises:
+            NotFound: no such secret.
+        """
+        found = self.versions(key)
+        if not found:
+            raise NotFound(f"no secret named {key!r}")
+        return [SecretVersion(key=key, version=v, created_at=t) for v, t in found]
+
+    def delete(self, key: str) -> bool:
+        """Delete every version; returns whether anything was there."""
+        if not self.versions(key):
+            return False
+        self.host.transport.run(["rm", "-rf", "--", self._dir(key)], mutating=True, name="rm")
+        return True
