@@ -1,0 +1,383 @@
+"""Deliberately broken variants of the memory driver: how the conformance suite tests itself.
+
+Each variant breaks exactly one promise of the protocol. ``tests/testing/test_broken_variants.py``
+runs the suite on each (only the capability concerned) and asserts that it fails, and which
+tests fail. A variant is selected by name through :func:`broken_target`::
+
+    run_suite("cloudcore.testing.broken:broken_target", target_options={"variant": "stale_read"})
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from pydantic import SecretStr
+
+from ..capabilities import Capability
+from ..errors import CloudcoreError, NotFound, TransientError
+from ..models import DatabaseEndpoint, DeploymentResult, DNSRecord, Resource, ResourceType, WAFRule
+from .faults import attach
+from .memory import MemoryProvider
+from .memory.compute import config_hash
+from .memory.target import MemoryProbe
+from .probes import attach_probe
+
+__all__ = ["CONTROLS", "VARIANTS", "Variant", "broken_target"]
+
+log = logging.getLogger("cloudcore.testing.broken")
+T = TypeVar("T")
+
+
+class StaleRead(MemoryProvider):
+    """``get_secret`` keeps answering the first version after an update."""
+
+    def _get_secret(self, key: str, version: str | None) -> SecretStr:
+        return super()._get_secret(key, version or "1")
+
+
+class NonIdempotentDeploy(MemoryProvider):
+    """``deploy_service`` writes a new revision even when the config is unchanged."""
+
+    def _deploy_service(self, name: str, config: Any) -> DeploymentResult:
+        with self._state.open() as data:
+            if name in data["services"]:
+                data["services"][name]["hash"] = "forced-" + config_hash(config)
+        return super()._deploy_service(name, config)
+
+
+class ThrottleAsNotFound(MemoryProvider):
+    """Maps throttling to ``NotFound`` (the worst misclassification)."""
+
+    def _api(self, api: str, *, mutating: bool) -> None:
+        try:
+            super()._api(api, mutating=mutating)
+        except CloudcoreError as exc:
+            if exc.kind == "RateLimited":
+                raise NotFound(f"{api}: not found") from exc
+            raise
+
+
+class SecretInError(MemoryProvider):
+    """A failed ``store_secret`` puts the value into the error message."""
+
+    def _store_secret(self, key: str, value: SecretStr) -> str:
+        try:
+            return super()._store_secret(key, value)
+        except CloudcoreError as exc:
+            exc.message = f"{exc.message} (value {value.get_secret_value()!r})"
+            exc.args = (exc.message,)
+            raise
+
+
+class SecretInRepr(MemoryProvider):
+    """The provider's ``repr`` shows the last secret value it stored."""
+
+    _last = ""
+
+    def _store_secret(self, key: str, value: SecretStr) -> str:
+        self._last = value.get_secret_value()
+        return super()._store_secret(key, value)
+
+    def __repr__(self) -> str:
+        return f"<SecretInRepr last={self._last}>"
+
+
+class SecretInListing(MemoryProvider):
+    """Discovery lists each secret with its latest value as an attribute."""
+
+    def _list_resources(self, type: ResourceType | None, tags: Any) -> Iterator[Resource]:
+        with self._state.open() as data:
+            values = {
+                k: e["versions"][-1]["value"] for k, e in data["secrets"].items() if e["versions"]
+            }
+        for res in super()._list_resources(type, tags):
+            if res.type == ResourceType.SECRET and res.name in values:
+                res = res.model_copy(
+                    update={"attributes": {**res.attributes, "value": values[res.name]}}
+                )
+            yield res
+
+
+class DropsLastPage(MemoryProvider):
+    """Listings that span several pages lose their last page."""
+
+    def _pages(self, api: str, items: Any) -> Iterator[Any]:
+        out: list[Any] = list(super()._pages(api, items))
+        if len(out) > self.page_size:
+            full = (len(out) // self.page_size) * self.page_size
+            out = out[: full if full < len(out) else full - self.page_size]
+        return iter(out)
+
+
+class DeleteFailsWhenGone(MemoryProvider):
+    """``delete_secret`` of a missing secret raises ``NotFound`` instead of succeeding."""
+
+    def _delete_secret(self, key: str) -> None:
+        with self._state.open() as data:
+            if key not in data["secrets"]:
+                raise NotFound(f"no secret named {key!r}")
+        super()._delete_secret(key)
+
+
+class LostUpdate(MemoryProvider):
+    """``store_secret`` does read-modify-write of the whole store without holding the lock."""
+
+    def _store_secret(self, key: str, value: SecretStr) -> str:
+        with self._state.open() as data:
+            snapshot = {
+                k: dict(v, versions=list(v["versions"])) for k, v in data["secrets"].items()
+            }
+        time.sleep(0.002)
+        with self._state.open() as data:
+            version = self._put_secret_locked({"secrets": snapshot}, key, value)
+            data["secrets"] = snapshot
+        return version
+
+
+class RestoresWrongData(MemoryProvider):
+    """``restore_database`` restores the database's current data, not the backup's."""
+
+    def _restore_database(self, backup_id: str, new_name: str) -> DatabaseEndpoint:
+        endpoint = super()._restore_database(backup_id, new_name)
+        with self._state.open() as data:
+            source = data["backups"][backup_id]["database"]
+            if source in data["databases"]:
+                data["databases"][new_name]["tables"] = {
+                    t: list(rows) for t, rows in data["databases"][source]["tables"].items()
+                }
+        return endpoint
+
+
+class DiscoveryMissesType(MemoryProvider):
+    """Discovery never lists caches."""
+
+    def _list_resources(self, type: ResourceType | None, tags: Any) -> Iterator[Resource]:
+        return (r for r in super()._list_resources(type, tags) if r.type != ResourceType.CACHE)
+
+
+class WAFDoesNotConverge(MemoryProvider):
+    """``configure_waf`` adds the new rules to the old ones instead of replacing the set."""
+
+    def _configure_waf(self, rules: tuple[WAFRule, ...], target: str | None) -> bool:
+        current = super()._get_waf_rules(target)
+        names = {r.name for r in rules}
+        merged = (*rules, *(r for r in current if r.name not in names))
+        return super()._configure_waf(merged, target)
+
+
+class DNSRewritesUnchanged(MemoryProvider):
+    """``upsert_dns_records`` writes every record set, changed or not."""
+
+    def _upsert_dns_records(self, records: list[DNSRecord]) -> int:
+        with self._state.open() as data:
+            for rec in records:
+                zone = self._zone(rec.name)
+                data["zones"].get(zone, {}).pop(f"{rec.name}|{rec.type.value}", None)
+        return super()._upsert_dns_records(records)
+
+
+class NotImplementedWAF(MemoryProvider):
+    """Does not declare WAF, and signals it with ``NotImplementedError`` instead of ``Unsupported``."""
+
+    capabilities = frozenset(Capability) - {Capability.WAF}
+
+    def configure_waf(self, rules: Any, target: str | None = None) -> bool:
+        raise NotImplementedError("WAF is not implemented")
+
+    def get_waf_rules(self, target: str | None = None) -> list[WAFRule]:
+        raise NotImplementedError("WAF is not implemented")
+
+
+class RepeatsUnsafeBackup(MemoryProvider):
+    """``backup_database`` retries a failed backup blindly (no idempotency token)."""
+
+    def _backup_database(self, name: str) -> Any:
+        try:
+            return super()._backup_database(name)
+        except TransientError:
+            return super()._backup_database(name)
+
+
+class StaleStatus(MemoryProvider):
+    """``get_service_status`` answers from a cache filled at the first read."""
+
+    def __init__(self, **kw: Any) -> None:
+        super().__init__(**kw)
+        self._cache: dict[str, Any] = {}
+        self._cache_lock = threading.Lock()
+
+    def _get_service_status(self, name: str) -> Any:
+        with self._cache_lock:
+            if name not in self._cache:
+                self._cache[name] = super()._get_service_status(name)
+            return self._cache[name]
+
+    def _delete_service(self, name: str) -> None:
+        with self._cache_lock:
+            self._cache.pop(name, None)
+        super()._delete_service(name)
+
+
+class SecretInLog(MemoryProvider):
+    """Logs each stored value at DEBUG level."""
+
+    def _store_secret(self, key: str, value: SecretStr) -> str:
+        log.debug("storing %s = %s", key, value.get_secret_value())
+        return super()._store_secret(key, value)
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One broken variant.
+
+    Attributes:
+        cls: The provider class.
+        capability: The capability whose tests must catch it.
+        promise: The promise it breaks.
+        fails: The suite tests that must fail on it (exactly these, in that capability).
+    """
+
+    cls: type[MemoryProvider]
+    capability: str
+    promise: str
+    fails: frozenset[str]
+
+
+def _v(cls: type[MemoryProvider], capability: str, promise: str, *fails: str) -> Variant:
+    return Variant(cls, capability, promise, frozenset(fails))
+
+
+VARIANTS: dict[str, Variant] = {
+    "stale_read": _v(StaleRead, "secrets", "read after update", "test_secrets_read_after_update"),
+    "stale_status": _v(
+        StaleStatus, "compute", "read after update", "test_compute_update_read_after_write"
+    ),
+    "non_idempotent_deploy": _v(
+        NonIdempotentDeploy, "compute", "idempotent deploy", "test_compute_deploy_is_idempotent"
+    ),
+    "throttle_as_not_found": _v(
+        ThrottleAsNotFound,
+        "secrets",
+        "throttling maps to RateLimited and is retried",
+        "test_secrets_error_mapping",
+        "test_secrets_read_retried",
+    ),
+    "secret_in_error": _v(
+        SecretInError, "secrets", "no secret value in errors", "test_secrets_hygiene_errors"
+    ),
+    "secret_in_repr": _v(
+        SecretInRepr,
+        "secrets",
+        "no secret value in reprs",
+        "test_secrets_hygiene_logs_reprs_events",
+    ),
+    "secret_in_log": _v(
+        SecretInLog,
+        "secrets",
+        "no secret value in logs",
+        "test_secrets_hygiene_logs_reprs_events",
+        "test_secrets_hygiene_errors",
+    ),
+    "secret_in_listing": _v(
+        SecretInListing,
+        "secrets",
+        "no secret value in listings",
+        "test_secrets_hygiene_listings_and_schemas",
+    ),
+    "drops_last_page": _v(
+        DropsLastPage,
+        "secrets",
+        "listings cross pages",
+        "test_secrets_list_past_one_page",
+    ),
+    "delete_fails_when_gone": _v(
+        DeleteFailsWhenGone,
+        "secrets",
+        "delete of something gone succeeds",
+        "test_secrets_delete_when_gone",
+        "test_secrets_missing_is_not_found",
+        "test_secrets_hygiene_errors",
+    ),
+    "lost_update": _v(
+        LostUpdate,
+        "secrets",
+        "parallel writes lose nothing",
+        "test_secrets_concurrent_writes",
+        "test_secrets_list_past_one_page",
+    ),
+    "restores_wrong_data": _v(
+        RestoresWrongData,
+        "database",
+        "a restore holds the data at backup time",
+        "test_database_backup_restores_the_data",
+    ),
+    "repeats_unsafe_backup": _v(
+        RepeatsUnsafeBackup,
+        "database",
+        "unsafe writes are not repeated",
+        "test_database_backup_not_repeated",
+    ),
+    "discovery_misses_type": _v(
+        DiscoveryMissesType,
+        "discovery",
+        "discovery lists everything created",
+        "test_discovery_lists_what_was_created",
+    ),
+    "waf_does_not_converge": _v(
+        WAFDoesNotConverge, "waf", "configure_waf replaces the set", "test_waf_converges"
+    ),
+    "dns_rewrites_unchanged": _v(
+        DNSRewritesUnchanged, "dns", "idempotent upsert", "test_dns_upsert_is_idempotent"
+    ),
+    "not_implemented_waf": _v(
+        NotImplementedWAF,
+        "waf",
+        "undeclared capabilities raise Unsupported",
+        "test_waf_round_trip",
+        "test_waf_configure_is_idempotent",
+        "test_waf_converges",
+        "test_waf_error_mapping_and_retries",
+    ),
+}
+"""Every broken variant by name."""
+
+
+class SecretsOnly(MemoryProvider):
+    """Not broken: an honest partial driver (secrets without versions, and discovery), the
+    control case for the *unsupported* outcome."""
+
+    capabilities = frozenset({Capability.SECRETS, Capability.DISCOVERY})
+    features = {
+        Capability.SECRETS: frozenset({"read"}),
+        Capability.DISCOVERY: frozenset({"tags", "schemas"}),
+    }
+    unsupported_reasons = {
+        "compute": "secrets-only control driver",
+        "secrets:versions": "this control keeps only the latest value",
+    }
+
+
+CONTROLS: dict[str, type[MemoryProvider]] = {"secrets_only": SecretsOnly}
+"""Correct drivers the self-test also runs (they must pass, with honest unsupported tests)."""
+
+
+@contextmanager
+def broken_target(variant: str, **options: Any) -> Iterator[MemoryProvider]:
+    """Yield a fresh provider of the broken ``variant`` (a test target, like the memory one)."""
+    options.setdefault("zones", ("example.com", "example.org"))
+    options.setdefault("page_size", 10)
+    options.setdefault("retry", {"initial_delay": 0.01, "max_delay": 0.05, "jitter": 0.0})
+    cls = CONTROLS[variant] if variant in CONTROLS else VARIANTS[variant].cls
+    provider = cls(**options)
+    attach(provider, provider.faults)
+    attach_probe(provider, MemoryProbe(provider))
+    try:
+        yield provider
+    finally:
+        provider.close()

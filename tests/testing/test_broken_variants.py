@@ -1,0 +1,54 @@
+"""The suite tests itself: every broken variant of the memory driver must fail the suite, for
+the promise it broke (exactly the listed tests fail), and correct drivers must pass."""
+
+from __future__ import annotations
+
+import pytest
+
+from cloudcore.testing import run_suite
+from cloudcore.testing.broken import VARIANTS
+
+TARGET = "cloudcore.testing.broken:broken_target"
+
+
+def test_there_are_at_least_twelve_variants() -> None:
+    assert len(VARIANTS) >= 12
+    assert len({v.cls for v in VARIANTS.values()}) == len(VARIANTS)
+
+
+@pytest.mark.parametrize("name", sorted(VARIANTS))
+def test_suite_fails_for_the_broken_promise(name: str) -> None:
+    variant = VARIANTS[name]
+    report = run_suite(TARGET, target_options={"variant": name}, capabilities=[variant.capability])
+    assert not report.error, report.error
+    assert not report.conformant, f"{name} ({variant.promise}) passed the suite"
+    assert set(report.failed()) == set(variant.fails), (
+        f"{name} breaks '{variant.promise}': expected {sorted(variant.fails)} to fail, "
+        f"got {sorted(report.failed())}"
+    )
+    assert report.capability_status(variant.capability) == "failed"
+
+
+def test_memory_reference_passes_everything() -> None:
+    report = run_suite("memory")
+    assert report.conformant, report.format_text()
+    counts = report.counts()
+    for capability, row in counts.items():
+        assert row["passed"] > 0 and row["failed"] == 0, capability
+        assert row["unsupported"] == 0 and row["not_testable"] == 0, capability
+
+
+def test_honest_partial_driver_is_conformant_with_unsupported_tests() -> None:
+    report = run_suite(TARGET, target_options={"variant": "secrets_only"})
+    assert report.conformant, report.format_text()
+    assert sorted(report.declared) == ["discovery", "secrets"]
+    assert report.outcome_of("test_secrets_versions") == "unsupported"
+    assert report.outcome_of("test_secrets_round_trip") == "passed"
+    counts = report.counts()
+    for capability in ("compute", "database", "cache", "dns", "waf"):
+        assert counts[capability]["unsupported"] > 0, capability
+        assert counts[capability]["passed"] == counts[capability]["failed"] == 0, capability
+        assert report.capability_status(capability) == "unsupported"
+    reasons = report.to_json()["unsupported"]
+    assert "secrets-only control driver" in reasons["test_compute_deploy_round_trip"]
+    assert "keeps only the latest value" in reasons["test_secrets_versions"]
