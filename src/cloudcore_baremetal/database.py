@@ -118,13 +118,17 @@ class Databases:
     ) -> DatabaseEndpoint:
         db, role = self._names(name, username)
         comment = f"managed-by=cloudcore cloudcore-name={name}"
-        found = self.psql(
-            "SELECT 'role', coalesce(shobj_description(oid, 'pg_authid'), '') FROM pg_roles "
-            f"WHERE rolname = {sql_literal(role)} UNION ALL "
-            "SELECT 'db', coalesce(shobj_description(oid, 'pg_database'), '') FROM pg_database "
-            f"WHERE datname = {sql_literal(db)};",
-            mutating=False,
+        query = " ".join(
+            [
+                "SELECT 'role', coalesce(shobj_description(oid, 'pg_authid'), '')",
+                "FROM pg_roles WHERE rolname =",
+                sql_literal(role),
+                "UNION ALL SELECT 'db', coalesce(shobj_description(oid, 'pg_database'), '')",
+                "FROM pg_database WHERE datname =",
+                sql_literal(db) + ";",
+            ]
         )
+        found = self.psql(query, mutating=False)
         existing = dict(line.split("|", 1) for line in found.splitlines() if "|" in line)
         for kind, what in (("role", role), ("db", db)):
             if kind in existing and existing[kind] != comment:
