@@ -2,7 +2,8 @@
 
 Cloud Armor policies are listed with one plain REST call on the authorised session, so listing
 resources does not import ``google.cloud.compute_v1`` (1.5 s). DNS zones are the user's: they are
-listed only when labelled ``managed-by=cloudcore``; record sets carry no labels and are not listed.
+listed only when labelled ``managed-by=cloudcore``; record sets carry no labels, so the ones the
+DNS module's ownership registry (``_cloudcore.<name>`` TXT) names are listed.
 """
 
 from __future__ import annotations
@@ -146,6 +147,22 @@ class GCPDiscovery(GCPBase):
                         p.get("labels", {}),
                         p.get("selfLink") or p["name"],
                         state="active",
+                    )
+                )
+        if want(T.DNS_RECORD):
+            from cloudcore.models import MANAGED_BY_KEY, MANAGED_BY_VALUE
+
+            for apex, rec in self.managed_records():  # type: ignore[attr-defined]
+                zone_id = resource_id(self.name, self.location, T.DNS_ZONE, apex)
+                out.append(
+                    self._resource(
+                        T.DNS_RECORD,
+                        f"{rec.name}/{rec.type.value}",
+                        {MANAGED_BY_KEY: MANAGED_BY_VALUE},
+                        f"{rec.name}./{rec.type.value}",
+                        state="active",
+                        relationships=(zone_id,),
+                        attributes={"ttl": rec.ttl, "values": list(rec.values)},
                     )
                 )
         if want(T.DNS_ZONE):

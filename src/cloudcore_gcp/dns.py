@@ -3,13 +3,20 @@
 Zones are the user's: cloudcore finds the managed zone of a name by longest suffix and never
 creates or deletes zones. Upserts are batched into one change per zone (up to 500 record sets
 per change); replacing a record set is a deletion plus an addition in the same change, which
-Cloud DNS applies atomically. Values are converted to and from Cloud DNS's zone-file forms
+Cloud DNS applies atomically; a change made stale by a concurrent one (409/412) is recomputed
+and sent again. Record sets carry no labels, so cloudcore keeps an ownership registry, as
+external-dns does: a TXT record set ``_cloudcore.<name>`` listing ``managed-by=cloudcore
+type=<TYPE>`` for each type it wrote, changed in the same atomic change as the records. Discovery
+lists what the registry names; ``list_dns_records`` hides the registry. Values are converted to and from Cloud DNS's zone-file forms
 (trailing dots on host names, quoted TXT strings).
 """
 
 from __future__ import annotations
 
-from typing import Any
+import random
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from cloudcore.errors import NotFound
 from cloudcore.models import DNSRecord, RecordType, zone_for
@@ -18,8 +25,37 @@ from ._base import GCPBase
 
 __all__ = ["GCPDNS", "from_rrdata", "to_rrdata"]
 
+T = TypeVar("T")
 _HOST_TYPES = {RecordType.CNAME, RecordType.NS}
-_BATCH = 500
+_BATCH = 400
+_CONFLICT_ATTEMPTS = 8
+OWNER_PREFIX = "_cloudcore."
+OWNER_WILDCARD = "_cloudcore-wildcard."
+OWNER_VALUE = "managed-by=cloudcore type="
+
+
+def owner_name(name: str) -> str | None:
+    """The ownership-registry TXT name of a record name (``None`` when it would be too long)."""
+    out = OWNER_WILDCARD + name[2:] if name.startswith("*.") else OWNER_PREFIX + name
+    return out if len(out) <= 253 else None
+
+
+def is_owner(name: str) -> bool:
+    """Whether a name is an ownership-registry record."""
+    return name.startswith((OWNER_PREFIX, OWNER_WILDCARD))
+
+
+def owned_name(owner: str) -> str:
+    """The record name an ownership-registry name stands for."""
+    if owner.startswith(OWNER_WILDCARD):
+        return "*." + owner[len(OWNER_WILDCARD) :]
+    return owner[len(OWNER_PREFIX) :]
+
+
+def owned_types(rrset: Any) -> set[str]:
+    """The record types an ownership-registry TXT record set lists."""
+    values = (from_rrdata(RecordType.TXT, d) for d in rrset.rrdatas)
+    return {v[len(OWNER_VALUE) :] for v in values if v.startswith(OWNER_VALUE)}
 
 
 def to_rrdata(rtype: RecordType, value: str) -> str:
@@ -97,7 +133,48 @@ class GCPDNS(GCPBase):
         changes.create()
         self.wait(lambda: _reload_done(changes), f"Cloud DNS change in {zone.dns_name}")
 
+    def _converge(self, fn: Callable[[], T]) -> T:
+        """Run a read-compute-change step again when a concurrent change made it stale
+        (Cloud DNS answers 409/412 when a deletion or addition no longer matches)."""
+        from google.api_core import exceptions as gexc
+
+        for attempt in range(_CONFLICT_ATTEMPTS):
+            try:
+                return fn()
+            except (gexc.Conflict, gexc.PreconditionFailed):
+                if attempt == _CONFLICT_ATTEMPTS - 1:
+                    raise
+                time.sleep(random.uniform(0.01, 0.05 * (attempt + 1)))
+        raise AssertionError("unreachable")
+
+    def _owner_change(
+        self,
+        zone: Any,
+        existing: dict[tuple[str, str], Any],
+        name: str,
+        add: set[str],
+        remove: set[str],
+    ) -> tuple[list[Any], list[Any]]:
+        """The registry update recording that cloudcore owns ``name``'s ``add`` types."""
+        owner = owner_name(name)
+        if owner is None:
+            return [], []
+        have = existing.get((owner, "TXT"))
+        types = owned_types(have) if have is not None else set()
+        new = (types | add) - remove
+        if new == types:
+            return [], []
+        deletions = [have] if have is not None else []
+        additions = []
+        if new:
+            values = [to_rrdata(RecordType.TXT, f"{OWNER_VALUE}{t}") for t in sorted(new)]
+            additions.append(zone.resource_record_set(owner + ".", "TXT", 300, values))
+        return additions, deletions
+
     def _upsert_dns_records(self, records: list[DNSRecord]) -> int:
+        return self._converge(lambda: self._upsert_once(records))
+
+    def _upsert_once(self, records: list[DNSRecord]) -> int:
         zones = self._zones()
         by_zone: dict[str, list[DNSRecord]] = {}
         for record in records:
@@ -109,7 +186,9 @@ class GCPDNS(GCPBase):
             existing = self._rrsets(zone)
             for start in range(0, len(items), _BATCH):
                 additions, deletions = [], []
+                owned: dict[str, set[str]] = {}
                 for record in items[start : start + _BATCH]:
+                    owned.setdefault(record.name, set()).add(record.type.value)
                     have = existing.get((record.name, record.type.value))
                     if have is not None:
                         current = _record(have)
@@ -124,31 +203,66 @@ class GCPDNS(GCPBase):
                             [to_rrdata(record.type, v) for v in record.values],
                         )
                     )
-                if additions:
+                written += len(additions)
+                for name, types in sorted(owned.items()):
+                    add, delete = self._owner_change(zone, existing, name, types, set())
+                    additions += add
+                    deletions += delete
+                if additions or deletions:
                     self._apply(zone, additions, deletions)
-                    written += len(additions)
+                    for rr in deletions:
+                        existing.pop((rr.name.rstrip(".").lower(), rr.record_type), None)
+                    for rr in additions:
+                        existing[(rr.name.rstrip(".").lower(), rr.record_type)] = rr
         return written
 
     def _list_dns_records(self, zone: str) -> list[DNSRecord]:
         zones = self._zones()
         if zone not in zones:
             raise NotFound(f"no Cloud DNS managed zone {zone!r}")
-        out = [r for r in (_record(s) for s in self._rrsets(zones[zone]).values()) if r]
+        sets = self._rrsets(zones[zone]).values()
+        out = [r for r in (_record(s) for s in sets) if r and not is_owner(r.name)]
         return sorted(out, key=lambda r: (r.name, r.type.value))
 
     def _delete_dns_record(self, record: DNSRecord) -> None:
+        self._converge(lambda: self._delete_once(record))
+
+    def _delete_once(self, record: DNSRecord) -> None:
         zones = self._zones()
         try:
             zone = self._zone_of(record.name, zones)
         except NotFound:
             return
-        have = self._rrsets(zone).get((record.name, record.type.value))
+        existing = self._rrsets(zone)
+        have = existing.get((record.name, record.type.value))
+        additions, deletions = self._owner_change(
+            zone, existing, record.name, set(), {record.type.value}
+        )
         if have is not None:
-            self._apply(zone, [], [have])
+            deletions.append(have)
+        if additions or deletions:
+            self._apply(zone, additions, deletions)
 
     def managed_zones(self) -> list[Any]:
         """Every managed zone of the project (with its labels in ``_properties``)."""
         return list(self._zones().values())
+
+    def managed_records(self) -> list[tuple[str, DNSRecord]]:
+        """``(zone apex, record)`` for every record set the ownership registry says cloudcore
+        wrote."""
+        out = []
+        for apex, zone in sorted(self._zones().items()):
+            sets = self._rrsets(zone)
+            for (name, rtype), rrset in sorted(sets.items()):
+                if rtype != "TXT" or not is_owner(name):
+                    continue
+                owned = owned_name(name)
+                for t in sorted(owned_types(rrset)):
+                    record = sets.get((owned, t))
+                    parsed = _record(record) if record is not None else None
+                    if parsed is not None:
+                        out.append((apex, parsed))
+        return out
 
 
 def _reload_done(changes: Any) -> bool:

@@ -74,7 +74,7 @@ class GCPSecrets(GCPBase):
                 "labels": labels_for(key),
                 "annotations": {KEY_ANNOTATION: key},
             }
-            with contextlib.suppress(gexc.AlreadyExists):  # created concurrently: add to it
+            with contextlib.suppress(gexc.Conflict):  # 409: created concurrently, add to it
                 client.create_secret(
                     parent=f"projects/{self.project}",
                     secret_id=secret_id(key),

@@ -110,6 +110,7 @@ def fake_target(**options: Any) -> Iterator[Any]:
     try:
         provider = connect_to(fake, **options)  # type: ignore[arg-type]
         provider.fake = fake
+        provider.page_size = fake.page_size  # the fake caps every page at this
         try:
             yield provider
         finally:
