@@ -9,7 +9,14 @@ self-contained (no ``$ref``) and valid against its JSON Schema meta-schema (draf
 Schemas are filtered by what a provider declares: an operation is offered only when its
 capability and the features it needs are declared (:func:`operation_available`), and its
 parameter schema only offers declared features (DNS record types, ``proxied``, WAF rule kinds and
-managed sets, secret versions, service autoscaling/health checks/secret references).
+managed sets, secret versions, service images/commands/autoscaling/health checks/secret
+references).
+
+A driver whose service accepts less than the portable models allow can say so as data, and its
+tool schemas follow: a class attribute ``schema_constraints`` mapping a model name to extra JSON
+Schema per field, e.g. ``{"RateLimitRule": {"period_seconds": {"enum": [10, 60, 300]}}}`` (merged
+into the non-null branch of the field's schema). Without it, such a driver answers a value it
+cannot take with a ``ConfigurationError`` naming what it accepts.
 """
 
 from __future__ import annotations
@@ -18,7 +25,7 @@ import copy
 import inspect
 import ipaddress
 from collections.abc import Callable
-from functools import cache
+from functools import cache, partial
 from typing import TYPE_CHECKING, Annotated, Any, get_type_hints
 
 from pydantic import (
@@ -503,6 +510,11 @@ def _filter(schema: dict[str, Any], provider: CloudProvider) -> None:
                 if not has(Capability.DNS, "proxied"):
                     _drop_property(branch, "proxied")
         elif title == "ServiceConfig":
+            # image only needs "images", command only needs "commands" (BaseProvider rules)
+            need = {"image": "images", "command": "commands"}
+            node["anyOf"] = [
+                b for b in node.get("anyOf", []) if has(Capability.COMPUTE, need[b["required"][0]])
+            ] or node.get("anyOf", [])
             for field, feature in (
                 ("autoscaling", "autoscaling"),
                 ("health_check", "health_check"),
@@ -535,6 +547,20 @@ def _filter(schema: dict[str, Any], provider: CloudProvider) -> None:
                 ]
 
     _walk(schema, visit)
+    constraints = getattr(provider, "schema_constraints", None)
+    if isinstance(constraints, dict) and constraints:
+        _walk(schema, partial(_constrain, constraints))
+
+
+def _constrain(constraints: dict[str, Any], node: dict[str, Any]) -> None:
+    """Merge a driver's extra constraints (``{model title: {field: JSON Schema}}``)."""
+    fields = constraints.get(str(node.get("title")))
+    if not isinstance(fields, dict):
+        return
+    for name, extra in fields.items():
+        prop = _prop(node, name)
+        if prop is not None and isinstance(extra, dict):
+            _tighten_nullable(prop, extra)
 
 
 def _managed_sets(provider: CloudProvider) -> bool:

@@ -199,3 +199,29 @@ def test_composed_provider_without_dns_has_no_dns_tools() -> None:
     with cloudcore.connect("memory") as full:
         routed = cloudcore.connect({"compute": full, "dns": full})
         assert {"list_dns_records"} <= {t.name for t in list_tools(routed)}
+
+
+class ImagesOnlyConstrained(MemoryProvider):
+    """A driver running images only, with Cloud-Armor-like rate-limit periods."""
+
+    name = "images-only"
+    features = {
+        **KNOWN_FEATURES,
+        Capability.COMPUTE: KNOWN_FEATURES[Capability.COMPUTE] - {"commands"},
+    }
+    schema_constraints = {"RateLimitRule": {"period_seconds": {"enum": [10, 60, 300]}}}
+
+
+def test_driver_constraints_and_image_only_compute_shape_the_schema() -> None:
+    with ImagesOnlyConstrained() as cloud:
+        by_name = {t.name: t for t in list_tools(cloud, allow_writes=True)}
+        config = by_name["deploy_service"].parameters["properties"]["config"]
+        assert [b["required"] for b in config["anyOf"]] == [["image"]]
+        rules = by_name["configure_waf"].parameters["properties"]["rules"]["items"]["oneOf"]
+        rate = next(b for b in rules if b["properties"]["kind"]["const"] == "rate_limit")
+        assert rate["properties"]["period_seconds"]["enum"] == [10, 60, 300]
+        check(by_name["configure_waf"].parameters)
+    # the unconstrained schema is untouched (schemas are copied per provider)
+    plain = operation_parameters("configure_waf")["properties"]["rules"]["items"]["oneOf"]
+    rate = next(b for b in plain if b["properties"]["kind"]["const"] == "rate_limit")
+    assert "enum" not in rate["properties"]["period_seconds"]
