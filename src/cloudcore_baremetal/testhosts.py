@@ -311,72 +311,73 @@ def netns_hosts(
 @contextlib.contextmanager
 def systemd_host(workdir: str, user: TestUser) -> Iterator[SSHHost]:
     """A podman container booting systemd on an overlay of this machine's root, reachable over
-    SSH in its own network namespace. Nothing it writes reaches the real root."""
+    SSH in its own network namespace. Nothing it writes reaches the real root.
+
+    ``workdir`` must not be under ``/tmp`` (the container gets an empty ``/tmp`` and ``/run``:
+    podman's copy-up of the host's would race with other processes). Podman uses its own
+    storage, run root and runc state under ``workdir``.
+    """
+    if workdir.startswith("/tmp/"):
+        raise ValueError("systemd_host needs a workdir outside /tmp (e.g. under /var/tmp)")
     conf = os.path.join(workdir, "containers.conf")
     Path(conf).write_text(
         '[containers]\ndefault_ulimits = ["nofile=1024:1024", "nproc=1024:1024"]\n'
         '[engine]\nruntime = "runc"\n'
     )
     env = {**os.environ, "CONTAINERS_CONF": conf}
+    podman = [
+        "podman",
+        "--root",
+        os.path.join(workdir, "podman-root"),
+        "--runroot",
+        os.path.join(workdir, "podman-run"),
+        "--runtime-flag",
+        "root=" + os.path.join(workdir, "runc"),
+    ]
     name = "ccsd" + secrets.token_hex(3)
+    ctr_tmp, ctr_run = os.path.join(workdir, "ctr-tmp"), os.path.join(workdir, "ctr-run")
+    os.makedirs(ctr_tmp, exist_ok=True)
+    os.chmod(ctr_tmp, 0o1777)  # noqa: S103 - the container's /tmp
+    os.makedirs(os.path.join(ctr_run, "lock"), exist_ok=True)
+    os.makedirs(os.path.join(ctr_run, "sshd"), exist_ok=True)
+
+    def pod(*args: str, check: bool = True) -> subprocess.CompletedProcess[bytes]:
+        return subprocess.run(
+            [*podman, *args], env=env, check=check, capture_output=True, timeout=120
+        )
+
     with netns_hosts(workdir, user, 1, sshd=False) as (ns_host,):
-        d = os.path.join(workdir, f"{ns_host.netns}")
-        sshd_conf = os.path.join(d, "sshd_config_22")
+        sshd_conf = os.path.join(workdir, f"{ns_host.netns}", "sshd_config_22")
         try:
-            subprocess.run(
-                [
-                    "podman",
-                    "run",
-                    "-d",
-                    "--name",
-                    name,
-                    "--systemd=always",
-                    "--rootfs",
-                    "/:O",
-                    "--network",
-                    f"ns:/run/netns/{ns_host.netns}",
-                    "--tmpfs",
-                    "/tmp:rw,notmpcopyup",
-                    "--tmpfs",
-                    "/run:rw,notmpcopyup",
-                    "--tmpfs",
-                    "/run/lock:rw,notmpcopyup",
-                    "--stop-signal",
-                    "SIGRTMIN+3",
-                    "/lib/systemd/systemd",
-                ],
-                env=env,
-                check=True,
-                capture_output=True,
-                timeout=60,
+            pod(
+                "run",
+                "-d",
+                "--name",
+                name,
+                "--hostname",
+                "localhost",
+                "--systemd=always",
+                "--network",
+                f"ns:/run/netns/{ns_host.netns}",
+                "-v",
+                f"{ctr_tmp}:/tmp",
+                "-v",
+                f"{ctr_run}:/run",
+                "--stop-signal",
+                "SIGRTMIN+3",
+                "--rootfs",
+                "/:O",
+                "/lib/systemd/systemd",
             )
             deadline = time.monotonic() + 30
-            while time.monotonic() < deadline:
-                r = subprocess.run(
-                    ["podman", "exec", name, "test", "-d", "/run/systemd/system"],
-                    env=env,
-                    capture_output=True,
-                    check=False,
-                )
-                if r.returncode == 0:
-                    break
+            while pod("exec", name, "test", "-d", "/run/systemd/system", check=False).returncode:
+                if time.monotonic() > deadline:
+                    raise TimeoutError("systemd did not boot in the container")
                 time.sleep(0.1)
-            subprocess.run(
-                ["podman", "exec", name, "mkdir", "-p", "/run/sshd"],
-                env=env,
-                check=True,
-                capture_output=True,
-            )
-            subprocess.run(
-                ["podman", "exec", "-d", name, "/usr/sbin/sshd", "-D", "-e", "-f", sshd_conf],
-                env=env,
-                check=True,
-                capture_output=True,
-            )
+            pod("exec", "-d", name, "/usr/sbin/sshd", "-D", "-e", "-f", sshd_conf)
             _wait_port(ns_host.address, 22, timeout=20)
             ns_host.extra["container"] = name
             yield ns_host
         finally:
-            subprocess.run(
-                ["podman", "rm", "-f", "-t", "2", name], env=env, capture_output=True, check=False
-            )
+            pod("rm", "-f", "-t", "2", name, check=False)
+            shutil.rmtree(os.path.join(workdir, "podman-root"), ignore_errors=True)

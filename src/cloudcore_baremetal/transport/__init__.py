@@ -18,7 +18,9 @@ from cloudcore._context import current_call
 from cloudcore.events import emit_api_call
 from cloudcore.testing.faults import FaultQueue
 
-from .._shell import AND, SEQ, Script, command, script, to_file
+from .._shell import AND, OR, SEQ, Script, command, exit_with, script, to_file
+
+_MISSING = 3
 
 __all__ = [
     "CommandError",
@@ -178,11 +180,14 @@ class Transport(ABC):
     def read_file(self, path: str, *, name: str = "cat") -> bytes | None:
         """The file's bytes, or ``None`` when it does not exist."""
         res = self.run(
-            script(["test", "-e", path], AND, ["cat", path]), mutating=False, name=name, check=False
+            script(["test", "-e", path], OR, exit_with(_MISSING), SEQ, ["cat", path]),
+            mutating=False,
+            name=name,
+            check=False,
         )
         if res.code == 0:
             return res.stdout
-        if res.code == 1 and not res.stderr:
+        if res.code == _MISSING:
             return None
         raise CommandError(name, res.code, res.error_text, self.label)
 
