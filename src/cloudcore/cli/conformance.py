@@ -86,6 +86,7 @@ def main(args: argparse.Namespace) -> int:
     from ..errors import CloudcoreError, DriverNotFound
     from ..registry import get_driver
     from ..testing.runner import run_suite
+    from ..testing.suite._base import ConformanceOptions
 
     try:
         info = get_driver(args.name)
@@ -96,6 +97,7 @@ def main(args: argparse.Namespace) -> int:
         if not args.fake and getattr(args, "profile", None):
             target_options.setdefault("profile", args.profile)
         options = _pairs(args.suite_option, "--suite-option")
+        ConformanceOptions.build(options)  # refuse unknown options before starting anything
     except DriverNotFound as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 5

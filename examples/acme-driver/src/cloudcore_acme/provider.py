@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from functools import partial
 from typing import Any
 
 from pydantic import SecretStr
@@ -57,7 +58,7 @@ class AcmeProvider(BaseProvider):
     def _list_secrets(self) -> Iterator[str]:
         page: int | None = 0
         while page is not None:
-            names, page = self.call(lambda p=page: self.api.list_secrets(p))
+            names, page = self.call(partial(self.api.list_secrets, page))
             yield from names
 
     def _list_secret_versions(self, key: str) -> list[SecretVersion]:
@@ -82,7 +83,7 @@ class AcmeProvider(BaseProvider):
         out: list[DNSRecord] = []
         page: int | None = 0
         while page is not None:
-            recs, page = self.call(lambda p=page: self.api.list_records(zone, p))
+            recs, page = self.call(partial(self.api.list_records, zone, page))
             out += [DNSRecord.model_validate(r) for r in recs]
         return out
 
