@@ -188,12 +188,15 @@ class CloudflareCore(BaseProvider):
         return zone
 
     def default_zone(self, target: str | None) -> str:
-        """The zone ``target`` names (or holds), or the only managed zone when ``None``."""
+        """The zone ``target`` names (or holds); for ``None`` the first zone of the ``zones``
+        option, or the only zone the token can see."""
         if target:
             try:
                 return self.zone_of(target)
             except ValueError as exc:
                 raise ConfigurationError(f"target: {exc}", field="target") from None
+        if self._zone_names:
+            return self._zone_names[0]
         names = sorted(self.zone_ids())
         if len(names) != 1:
             raise ConfigurationError(

@@ -279,6 +279,7 @@ def fake_target(
     provider = CloudflareProvider(
         zones=tuple(zones), account_id=server.account_id, client=client, **options
     )
+    provider.dns_page_size = 100  # small pages, so tests cross page boundaries cheaply
     attach(provider, server.faults)
     provider.fake = server  # type: ignore[attr-defined]
     try:

@@ -103,8 +103,11 @@ def test_unsupported_and_invalid_rules_fail_before_any_write(cf: Any, fake: Fake
     assert fake.write_requests() == 0
 
 
-def test_target_defaults_only_with_one_zone(cf: Any) -> None:
+def test_target_defaults_to_the_first_zone_and_names_a_zone(cf: Any) -> None:
+    cf.configure_waf(RULES[:1])
+    assert cf.get_waf_rules("example.com") == RULES[:1]
+    cf.configure_waf(RULES[1:2], target="www.example.org")
+    assert cf.get_waf_rules("example.org") == RULES[1:2]
+    assert cf.get_waf_rules() == RULES[:1]
     with pytest.raises(ConfigurationError, match="target"):
-        cf.configure_waf(RULES[:1])
-    cf.configure_waf(RULES[:1], target="www.example.org")
-    assert cf.get_waf_rules("example.org") == RULES[:1]
+        cf.get_waf_rules("example.net")
