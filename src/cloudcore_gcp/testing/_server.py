@@ -112,16 +112,25 @@ class FakeServer:
     def page(
         self, req: Request, items: list[Json], key: str, *, size_param: str = "pageSize"
     ) -> Json:
-        """One page of ``items`` as ``{key: [...], "nextPageToken": ...}``."""
+        """One page of ``items`` as ``{key: [...], "nextPageToken": ...}``.
+
+        Items are ordered by identity (``name``/``id``, plus ``type`` for record sets) and the
+        token is the identity of the last item returned, so a page is stable when other
+        requests create or delete items between pages (as Google's cursors are).
+        """
         size = req.int_query(size_param, self.page_size) or self.page_size
         size = max(1, min(size, self.page_size))
-        token = req.query.get("pageToken") or "0"
-        if not token.isdigit():
-            raise ApiError(400, "invalid page token")
-        start = int(token)
-        out: Json = {key: items[start : start + size]}
-        if start + size < len(items):
-            out["nextPageToken"] = str(start + size)
+        ordered = sorted(items, key=_ident)
+        token = req.query.get("pageToken") or ""
+        if token:
+            try:
+                after = bytes.fromhex(token).decode()
+            except ValueError:
+                raise ApiError(400, "invalid page token") from None
+            ordered = [i for i in ordered if _ident(i) > after]
+        out: Json = {key: ordered[:size]}
+        if len(ordered) > size:
+            out["nextPageToken"] = _ident(ordered[size - 1]).encode().hex()
         return out
 
     def dispatch(self, req: Request) -> tuple[int, Json]:
@@ -221,6 +230,10 @@ class _Throttle(Exception):
     def __init__(self, retry_after: float | None) -> None:
         super().__init__("throttled")
         self.retry_after = retry_after
+
+
+def _ident(item: Json) -> str:
+    return f"{item.get('name') or item.get('id') or ''}\x00{item.get('type', '')}"
 
 
 def _error_body(code: int, message: str, status: str) -> Json:
