@@ -16,6 +16,7 @@ import statistics
 import time
 
 from cloudcore.models import DNSRecord
+from cloudcore_cloudflare.dns import PAGE
 from cloudcore_cloudflare.testing import FakeCloudflare, fake_target
 
 os.environ.setdefault("NO_PROXY", "127.0.0.1,localhost")
@@ -43,6 +44,7 @@ def run(n: int, repeat: int, batch_size: int) -> list[tuple[str, int, int, int, 
         for _ in range(repeat):
             fake.reset()
             with fake_target(("example.com", "warmup.org"), fake=fake, batch_size=batch_size) as cf:
+                cf.dns_page_size = PAGE  # production page size (fake_target lowers it for tests)
                 cf.create_dns_record("w.warmup.org", "192.0.2.1")  # imports, connection, zone ids
                 cf.list_dns_records("warmup.org")
                 for label, recs in (

@@ -26,7 +26,7 @@ __all__ = ["NOT_FOUND_CODES", "map_error", "retry_after"]
 NOT_FOUND_CODES = frozenset({81044, 10003, 10006, 1001})
 """404 codes that mean "no such object": DNS record, entry-point ruleset, IP list, secret/store."""
 
-AUTH_CODES = frozenset({9109, 6003, 6111, 1000, 10001})
+AUTH_CODES = frozenset({9109, 6003, 6111, 1000})
 """Codes of a missing, malformed or invalid token (as opposed to a valid token lacking rights)."""
 
 EXISTS_CODES = frozenset({81057, 1003, 10022})
