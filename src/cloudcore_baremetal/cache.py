@@ -100,6 +100,10 @@ class Caches:
 
     def provision(self, config: CacheConfig) -> CacheEndpoint:
         """Start (or return) the cache's Redis instance."""
+        with self.host.lock:  # one port allocation at a time
+            return self._provision(config)
+
+    def _provision(self, config: CacheConfig) -> CacheEndpoint:
         host = self.host
         digest = config_hash(config.model_dump(mode="json"))
         st = read_one(host, f"caches/{config.name}/state.json")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -58,6 +59,7 @@ class Host:
     state_dir: str
     postgres: PostgresSettings = field(default_factory=PostgresSettings)
     _facts: dict[str, Any] = field(default_factory=dict, repr=False)
+    lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
 
     def path(self, *parts: str) -> str:
         """A path under the state folder."""

@@ -79,6 +79,7 @@ class LocalProvider(BaremetalProvider):
         transport = LocalTransport(provider=self.name, sudo=sudo, timeout=timeout)
         host = self._host("localhost", "127.0.0.1", ROLES, transport, state, postgres or {}, "")
         key_file = secret_key_file or os.path.join(os.path.dirname(state), "secret.key")
+        host.set_fact("redis_user", "")  # caches run as the current user, in the project folder
         if os.geteuid() != 0 and not transport.sudo:
             host.set_fact("manager", "supervisord")  # systemd units need root
         self._init_engine(Inventory([host]), secret_key, key_file, run_as)

@@ -57,6 +57,9 @@ class PsqlProbe:
         return [line for line in out.splitlines() if line]
 
 
+FAST_RETRY = {"initial_delay": 0.01, "max_delay": 0.05, "jitter": 0}
+
+
 def random_key() -> str:
     """A fresh secrets key (urlsafe base64 of 32 random bytes)."""
     return base64.urlsafe_b64encode(os.urandom(32)).decode()
@@ -105,6 +108,7 @@ def fake_target(*, postgres: bool = True, **options: Any) -> Iterator[BaremetalP
             secret_key=options.pop("secret_key", random_key()),
             secret_key_file=None,
             postgres=pg,
+            retry=options.pop("retry", FAST_RETRY),
             **options,
         )
         stack.callback(shutdown_supervisor, state)

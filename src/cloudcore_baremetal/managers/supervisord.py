@@ -61,6 +61,12 @@ class SupervisordManager(Manager):
         """Start cloudcore's supervisord on the host unless it runs; returns whether it started."""
         if self.host.fact("supervisord_up"):
             return False
+        with self.host.lock:
+            return self._ensure_running()
+
+    def _ensure_running(self) -> bool:
+        if self.host.fact("supervisord_up"):
+            return False
         res = self.host.transport.run(
             ["supervisorctl", "-c", self._conf, "pid"],
             mutating=False,
@@ -122,6 +128,10 @@ class SupervisordManager(Manager):
         return f"{self._dir}/conf.d/{prog.name}.conf"
 
     def apply(self, prog: Program) -> bool:
+        with self.host.lock:
+            return self._apply(prog)
+
+    def _apply(self, prog: Program) -> bool:
         started = self.ensure_running()
         want = self._program_conf(prog).encode()
         have = self.host.transport.read_file(self._conf_path(prog))
@@ -135,9 +145,17 @@ class SupervisordManager(Manager):
         return True
 
     def restart(self, prog: Program, index: int) -> None:
+        with self.host.lock:
+            return self._restart(prog, index)
+
+    def _restart(self, prog: Program, index: int) -> None:
         self._ctl("restart", f"{prog.name}:{prog.name}-{index}", mutating=True)
 
     def start_missing(self, prog: Program, states: list[ReplicaState]) -> bool:
+        with self.host.lock:
+            return self._start_missing(prog, states)
+
+    def _start_missing(self, prog: Program, states: list[ReplicaState]) -> bool:
         started = self.ensure_running()
         known = {s.index for s in states}
         if known != set(range(prog.replicas)):
@@ -165,6 +183,10 @@ class SupervisordManager(Manager):
         return sorted(out, key=lambda r: r.index)
 
     def remove(self, prog: Program) -> None:
+        with self.host.lock:
+            return self._remove(prog)
+
+    def _remove(self, prog: Program) -> None:
         t = self.host.transport
         res = t.run(["test", "-e", self._conf_path(prog)], mutating=False, name="test", check=False)
         if res.code != 0:

@@ -52,6 +52,10 @@ class SystemdManager(Manager):
         ).text
 
     def apply(self, prog: Program) -> bool:
+        with self.host.lock:
+            return self._apply(prog)
+
+    def _apply(self, prog: Program) -> bool:
         t = self.host.transport
         changed = False
         want = self._unit(prog).encode()
@@ -64,9 +68,17 @@ class SystemdManager(Manager):
         return self.start_missing(prog, states) or changed
 
     def restart(self, prog: Program, index: int) -> None:
+        with self.host.lock:
+            return self._restart(prog, index)
+
+    def _restart(self, prog: Program, index: int) -> None:
         self._systemctl("restart", f"{prog.name}@{index}.service", mutating=True)
 
     def start_missing(self, prog: Program, states: list[ReplicaState]) -> bool:
+        with self.host.lock:
+            return self._start_missing(prog, states)
+
+    def _start_missing(self, prog: Program, states: list[ReplicaState]) -> bool:
         running = {s.index for s in states if s.running}
         start = [f"{prog.name}@{i}.service" for i in range(prog.replicas) if i not in running]
         extra = [f"{prog.name}@{s.index}.service" for s in states if s.index >= prog.replicas]
@@ -103,6 +115,10 @@ class SystemdManager(Manager):
         return sorted(out, key=lambda r: r.index)
 
     def remove(self, prog: Program) -> None:
+        with self.host.lock:
+            return self._remove(prog)
+
+    def _remove(self, prog: Program) -> None:
         t = self.host.transport
         states = self.status(prog)
         exists = t.run(

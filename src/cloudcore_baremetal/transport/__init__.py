@@ -155,7 +155,8 @@ class Transport(ABC):
             raise
         emit_api_call(self.provider, self.service, label, mutating=mutating, status=result.code)
         if check and result.code != 0:
-            raise CommandError(label, result.code, result.error_text, self.label)
+            detail = result.error_text or result.text.strip()[-500:]
+            raise CommandError(label, result.code, detail, self.label)
         return result
 
     def write_file(self, path: str, data: bytes, *, mode: str = "600", name: str = "put") -> None:

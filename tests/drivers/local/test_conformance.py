@@ -1,0 +1,7 @@
+"""The local driver against the conformance suite (this machine, no SSH)."""
+
+from cloudcore.testing import ConformanceSuite
+
+
+class TestLocal(ConformanceSuite):
+    target = "local"
