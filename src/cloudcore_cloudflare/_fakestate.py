@@ -10,10 +10,10 @@ from __future__ import annotations
 import ipaddress
 import re
 import threading
-import uuid
-from datetime import UTC, datetime
 from typing import Any
 
+from ._fakeaccount import AccountState
+from ._fakecommon import ApiError, new_id, now, page
 from .expr import ExpressionError, parse
 
 __all__ = ["MANAGED_RULESETS", "ApiError", "FakeState"]
@@ -32,49 +32,9 @@ PHASES = {
 RL_PERIODS = {10, 60, 120, 300, 600, 3600}
 RL_TIMEOUTS = {0, 10, 60, 120, 300, 600, 3600, 86400}
 DNS_TYPES = {"A", "AAAA", "CNAME", "TXT", "MX", "NS", "SRV", "CAA"}
-SECRET_NAME_RE = re.compile(r"^[A-Za-z0-9_]{1,255}$")
-LIST_NAME_RE = re.compile(r"^[a-z0-9_]{1,50}$")
 
 
-class ApiError(Exception):
-    """An API error: HTTP status, Cloudflare error code and message."""
-
-    def __init__(self, status: int, code: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.code = code
-        self.message = message
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat().replace("+00:00", "Z")
-
-
-def _id() -> str:
-    return uuid.uuid4().hex
-
-
-def _page(items: list[Any], query: dict[str, str], max_per_page: int) -> tuple[list[Any], Any]:
-    try:
-        page = int(query.get("page", "1"))
-        per_page = int(query.get("per_page", "20"))
-    except ValueError:
-        raise ApiError(400, 1001, "page and per_page must be integers") from None
-    if page < 1 or not 1 <= per_page <= max_per_page:
-        raise ApiError(400, 1001, f"per_page must be between 1 and {max_per_page}")
-    total = len(items)
-    chunk = items[(page - 1) * per_page : page * per_page]
-    info = {
-        "page": page,
-        "per_page": per_page,
-        "count": len(chunk),
-        "total_count": total,
-        "total_pages": max(1, -(-total // per_page)),
-    }
-    return chunk, info
-
-
-class FakeState:
+class FakeState(AccountState):
     """All the fake's data: zones, DNS records, rulesets, IP lists, Secrets Store.
 
     Args:
@@ -95,22 +55,17 @@ class FakeState:
         with self.lock:
             self.zones: dict[str, dict[str, Any]] = {}
             for name in self.zone_names:
-                zid = _id()
+                zid = new_id()
                 self.zones[zid] = {
                     "id": zid,
                     "name": name,
                     "status": "active",
                     "account": {"id": self.account_id, "name": "fake account"},
-                    "created_on": _now(),
+                    "created_on": now(),
                 }
             self.records: dict[str, dict[str, dict[str, Any]]] = {z: {} for z in self.zones}
-            self.rulesets: dict[str, dict[str, dict[str, Any]]] = {z: {} for z in self.zones}
-            self.lists: dict[str, dict[str, Any]] = {}
-            self.list_items: dict[str, list[dict[str, Any]]] = {}
-            self.bulk_ops: dict[str, dict[str, Any]] = {}
-            self.stores: dict[str, dict[str, Any]] = {}
-            self.secrets: dict[str, dict[str, dict[str, Any]]] = {}
-            self.secret_values: dict[str, str] = {}
+            self.rulesets = {z: {} for z in self.zones}
+            self.reset_account()
 
     # ------------------------------------------------------------------ zones
     def zone(self, zone_id: str) -> dict[str, Any]:
@@ -119,17 +74,13 @@ class FakeState:
             raise ApiError(400, 7003, f"Could not route to /zones/{zone_id}: invalid identifier")
         return z
 
-    def account(self, account_id: str) -> None:
-        if account_id != self.account_id:
-            raise ApiError(403, 9109, "Unauthorized to access requested resource")
-
     def list_zones(self, q: dict[str, str]) -> tuple[int, Any, Any]:
         items = sorted(self.zones.values(), key=lambda z: z["name"])
         if "name" in q:
             items = [z for z in items if z["name"] == q["name"].lower()]
         if "account.id" in q:
             items = [z for z in items if z["account"]["id"] == q["account.id"]]
-        chunk, info = _page(items, q, 50)
+        chunk, info = page(items, q, 50)
         return 200, chunk, info
 
     # -------------------------------------------------------------------- dns
@@ -178,7 +129,7 @@ class FakeState:
 
     def _materialise(self, zone: dict[str, Any], body: dict[str, Any]) -> dict[str, Any]:
         rec = {
-            "id": _id(),
+            "id": new_id(),
             "zone_id": zone["id"],
             "zone_name": zone["name"],
             "name": str(body["name"]).rstrip(".").lower(),
@@ -189,8 +140,8 @@ class FakeState:
             "proxiable": body["type"] in ("A", "AAAA", "CNAME"),
             "comment": body.get("comment"),
             "tags": [],
-            "created_on": _now(),
-            "modified_on": _now(),
+            "created_on": now(),
+            "modified_on": now(),
         }
         return self._update_fields(rec, body)
 
@@ -209,7 +160,7 @@ class FakeState:
             rec["content"] = f'{d.get("flags")} {d.get("tag")} "{d.get("value")}"'
         if rec["proxied"]:
             rec["ttl"] = 1  # proxied records always have automatic TTL
-        rec["modified_on"] = _now()
+        rec["modified_on"] = now()
         return rec
 
     @staticmethod
@@ -242,7 +193,7 @@ class FakeState:
         name = q.get("name.exact") or q.get("name")
         if name:
             items = [r for r in items if r["name"] == name.rstrip(".").lower()]
-        chunk, info = _page(items, q, 5000)
+        chunk, info = page(items, q, 5000)
         return 200, chunk, info
 
     def create_record(self, zid: str, body: dict[str, Any]) -> tuple[int, Any, Any]:
@@ -362,13 +313,13 @@ class FakeState:
         for r in rules:
             r["version"] = version
         rs = {
-            "id": (old or {}).get("id") or _id(),
+            "id": (old or {}).get("id") or new_id(),
             "name": body.get("name") or (old or {}).get("name") or "default",
             "description": body.get("description") or "",
             "kind": "zone",
             "phase": phase,
             "version": version,
-            "last_updated": _now(),
+            "last_updated": now(),
             "rules": rules,
         }
         self.rulesets[zid][phase] = rs
@@ -410,168 +361,16 @@ class FakeState:
             rpp = rl.get("requests_per_period")
             if not isinstance(rpp, int) or rpp < 1:
                 raise ApiError(400, 20021, f"{where}: requests_per_period must be positive")
-        rid = rule.get("id") if rule.get("id") in old else _id()
+        rid = rule.get("id") if rule.get("id") in old else new_id()
         out = {
             "id": rid,
             "action": action,
             "expression": expr,
             "description": rule.get("description") or "",
             "enabled": rule.get("enabled", True),
-            "last_updated": _now(),
+            "last_updated": now(),
         }
         for key in ("ref", "action_parameters", "ratelimit"):
             if rule.get(key) is not None:
                 out[key] = rule[key]
         return out
-
-    # ---------------------------------------------------------------- IP lists
-    def create_list(self, aid: str, body: dict[str, Any]) -> tuple[int, Any, Any]:
-        self.account(aid)
-        name = body.get("name")
-        if not isinstance(name, str) or not LIST_NAME_RE.match(name):
-            raise ApiError(400, 10038, "list name must be 1-50 of a-z, 0-9 and _")
-        if body.get("kind") != "ip":
-            raise ApiError(400, 10038, "this fake supports kind 'ip' only")
-        if any(lst["name"] == name for lst in self.lists.values()):
-            raise ApiError(409, 10022, f"a list named {name} already exists")
-        lid = _id()
-        self.lists[lid] = {
-            "id": lid,
-            "name": name,
-            "kind": "ip",
-            "description": body.get("description") or "",
-            "num_items": 0,
-            "num_referencing_filters": 0,
-            "created_on": _now(),
-            "modified_on": _now(),
-        }
-        self.list_items[lid] = []
-        return 200, self.lists[lid], None
-
-    def get_list(self, aid: str, lid: str) -> dict[str, Any]:
-        self.account(aid)
-        lst = self.lists.get(lid)
-        if lst is None:
-            raise ApiError(404, 10006, "list not found")
-        return lst
-
-    def replace_items(self, aid: str, lid: str, body: Any) -> tuple[int, Any, Any]:
-        lst = self.get_list(aid, lid)
-        if not isinstance(body, list):
-            raise ApiError(400, 10021, "body must be an array of items")
-        items = []
-        for item in body:
-            try:
-                ip = str(ipaddress.ip_network(str(item.get("ip")), strict=True))
-            except (ValueError, AttributeError):
-                raise ApiError(400, 10021, f"invalid list item {item!r}") from None
-            items.append({"id": _id(), "ip": ip, "comment": item.get("comment") or ""})
-        self.list_items[lid] = items
-        lst["num_items"] = len(items)
-        op = _id()
-        self.bulk_ops[op] = {"id": op, "status": "completed", "completed": _now()}
-        return 200, {"operation_id": op}, None
-
-    def list_items_page(self, aid: str, lid: str, q: dict[str, str]) -> tuple[int, Any, Any]:
-        self.get_list(aid, lid)
-        items = self.list_items[lid]
-        per_page = int(q.get("per_page", "25"))
-        start = int(q.get("cursor") or "0")
-        chunk = items[start : start + per_page]
-        info: dict[str, Any] = {"cursors": {"before": str(start)}}
-        if start + per_page < len(items):
-            info["cursors"]["after"] = str(start + per_page)
-        return 200, chunk, info
-
-    def delete_list(self, aid: str, lid: str) -> tuple[int, Any, Any]:
-        lst = self.get_list(aid, lid)
-        for rulesets in self.rulesets.values():
-            for rs in rulesets.values():
-                if any(f"${lst['name']}" in r["expression"] for r in rs["rules"]):
-                    raise ApiError(409, 10023, f"list {lst['name']} is referenced by a rule")
-        del self.lists[lid]
-        del self.list_items[lid]
-        return 200, {"id": lid}, None
-
-    # ------------------------------------------------------------ secrets store
-    def list_stores(self, aid: str, q: dict[str, str]) -> tuple[int, Any, Any]:
-        self.account(aid)
-        chunk, info = _page(sorted(self.stores.values(), key=lambda s: s["created"]), q, 100)
-        return 200, chunk, info
-
-    def create_store(self, aid: str, body: dict[str, Any]) -> tuple[int, Any, Any]:
-        self.account(aid)
-        if self.stores:
-            raise ApiError(409, 1007, "this account already has a secrets store")
-        sid = _id()
-        self.stores[sid] = {"id": sid, "name": body.get("name"), "created": _now()}
-        self.stores[sid]["modified"] = self.stores[sid]["created"]
-        self.secrets[sid] = {}
-        return 200, self.stores[sid], None
-
-    def store(self, aid: str, sid: str) -> dict[str, dict[str, Any]]:
-        self.account(aid)
-        if sid not in self.secrets:
-            raise ApiError(404, 1001, "secrets store not found")
-        return self.secrets[sid]
-
-    def create_secrets(self, aid: str, sid: str, body: Any) -> tuple[int, Any, Any]:
-        secrets = self.store(aid, sid)
-        if not isinstance(body, list) or not body:
-            raise ApiError(400, 1002, "body must be a non-empty array of secrets")
-        made: list[tuple[dict[str, Any], str]] = []
-        for item in body:
-            name, value = item.get("name"), item.get("value")
-            if not isinstance(name, str) or not SECRET_NAME_RE.match(name):
-                raise ApiError(400, 1002, "secret names are letters, digits and underscores")
-            if not isinstance(value, str) or not value:
-                raise ApiError(400, 1002, "secret value is required")
-            if any(s["name"] == name for s in secrets.values()):
-                raise ApiError(409, 1003, f"a secret named {name} already exists")
-            scid = _id()
-            rec: dict[str, Any] = {
-                "id": scid,
-                "name": name,
-                "comment": item.get("comment") or "",
-                "scopes": item.get("scopes") or ["workers"],
-                "status": "active",
-                "store_id": sid,
-                "created": _now(),
-                "modified": _now(),
-            }
-            made.append((rec, value))
-        for made_rec, made_value in made:
-            secrets[made_rec["id"]] = made_rec
-            self.secret_values[made_rec["id"]] = made_value
-        return 200, [r for r, _ in made], None
-
-    def list_secrets(self, aid: str, sid: str, q: dict[str, str]) -> tuple[int, Any, Any]:
-        items = sorted(self.store(aid, sid).values(), key=lambda s: s["name"])
-        if q.get("search"):
-            items = [s for s in items if q["search"] in s["name"]]
-        chunk, info = _page(items, q, 100)
-        return 200, chunk, info
-
-    def secret(self, aid: str, sid: str, scid: str) -> dict[str, Any]:
-        rec = self.store(aid, sid).get(scid)
-        if rec is None:
-            raise ApiError(404, 1001, "secret not found")
-        return rec
-
-    def edit_secret(self, aid: str, sid: str, scid: str, body: Any) -> tuple[int, Any, Any]:
-        rec = self.secret(aid, sid, scid)
-        if "value" in body:
-            if not isinstance(body["value"], str) or not body["value"]:
-                raise ApiError(400, 1002, "secret value must be a non-empty string")
-            self.secret_values[scid] = body["value"]
-        for key in ("comment", "scopes"):
-            if key in body:
-                rec[key] = body[key]
-        rec["modified"] = _now()
-        return 200, rec, None
-
-    def delete_secret(self, aid: str, sid: str, scid: str) -> tuple[int, Any, Any]:
-        self.secret(aid, sid, scid)
-        del self.secrets[sid][scid]
-        self.secret_values.pop(scid, None)
-        return 200, None, None
