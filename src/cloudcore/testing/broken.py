@@ -256,7 +256,11 @@ def _v(cls: type[MemoryProvider], capability: str, promise: str, *fails: str) ->
 VARIANTS: dict[str, Variant] = {
     "stale_read": _v(StaleRead, "secrets", "read after update", "test_secrets_read_after_update"),
     "stale_status": _v(
-        StaleStatus, "compute", "read after update", "test_compute_update_read_after_write"
+        StaleStatus,
+        "compute",
+        "read after update",
+        "test_compute_update_read_after_write",
+        "test_compute_error_mapping_and_retries",  # a cached read never reaches the API
     ),
     "non_idempotent_deploy": _v(
         NonIdempotentDeploy, "compute", "idempotent deploy", "test_compute_deploy_is_idempotent"

@@ -47,6 +47,7 @@ __all__ = [
     "not_testable",
     "parallel",
     "requires",
+    "retried_read",
 ]
 
 T = TypeVar("T")
@@ -151,6 +152,13 @@ class Names:
 
     run: str = field(default_factory=lambda: "cct" + _secrets.token_hex(3))
 
+    _count: int = 0
+
+    def unique(self, what: str) -> str:
+        """``what`` with a counter appended: a fresh name each call."""
+        self._count += 1
+        return f"{what}{self._count}"
+
     def name(self, what: str) -> str:
         """A resource name ``<run>-<what>``."""
         return f"{self.run}-{what}"
@@ -236,6 +244,28 @@ def exhaust(
         f"a {kind} fault must surface as {want.__name__}, got {type(err).__name__}: {err}"
     )
     return err
+
+
+def retried_read(provider: Any, kind: str, op: str, fn: Callable[[], T]) -> T:
+    """Fault the next read of ``op`` once with ``kind`` and return ``fn()``'s result.
+
+    The read must succeed: it was retried (by the core, ``OperationEvent.attempts == 2``, or by
+    the SDK). Asserts the fault really reached the stand-in, so a passing read proves a retry.
+    """
+    inj = fault_injector(provider)
+    fault = Fault(kind, operation=op, mutating=False, retry_after=0.01)  # type: ignore[arg-type]
+    inj.inject(fault)
+    try:
+        result = fn()
+    except CloudcoreError as exc:
+        raise AssertionError(f"a read failing once ({kind}) must be retried, got {exc!r}") from exc
+    finally:
+        inj.clear()
+    assert fault.hits >= 1, (
+        f"the injected {kind} fault never reached {op}: the stand-in must call "
+        "FaultQueue.take() once per request"
+    )
+    return result
 
 
 def parallel(fn: Callable[[T], Any], items: list[T], workers: int = 8) -> list[Any]:

@@ -17,7 +17,6 @@ from ...models import (
     ResourceType,
     parse_resource_id,
 )
-from ..faults import Fault
 from ._base import (
     ConformanceOptions,
     Names,
@@ -25,10 +24,10 @@ from ._base import (
     _cache_config,
     _db_config,
     _service_config,
-    fault_injector,
     not_testable,
     parallel,
     requires,
+    retried_read,
 )
 
 R = ResourceType
@@ -53,27 +52,29 @@ def _create_one_of_each(
     """Create one resource per declared capability; returns ``{(type, name): capability}``."""
     made: dict[tuple[ResourceType, str], str] = {}
     if provider.supports(Capability.SECRETS):
-        key = names.secret("disc")
+        key = names.secret(names.unique("disc"))
         cleanup.append(lambda: provider.delete_secret(key))
         provider.store_secret(key, "discover-me")
         made[(R.SECRET, key)] = "secrets"
     if provider.supports(Capability.DNS, "A"):
-        rec = DNSRecord(name=names.fqdn("disc", opts.zone), type="A", values=("192.0.2.8",))
+        rec = DNSRecord(
+            name=names.fqdn(names.unique("disc"), opts.zone), type="A", values=("192.0.2.8",)
+        )
         cleanup.append(lambda: provider.delete_dns_record(rec))
         provider.upsert_dns_records([rec])
         made[(R.DNS_RECORD, f"{rec.name}/A")] = "dns"
     if provider.supports(Capability.COMPUTE):
-        svc = names.name("disc-svc")
+        svc = names.name(names.unique("disc-svc"))
         cleanup.append(lambda: provider.delete_service(svc))
         provider.deploy_service(svc, _service_config(provider, opts))
         made[(R.SERVICE, svc)] = "compute"
     if provider.supports(Capability.DATABASE, "postgres"):
-        db = names.name("disc-db")
+        db = names.name(names.unique("disc-db"))
         cleanup.append(lambda: provider.delete_database(db))
         provider.provision_database(_db_config(db))
         made[(R.DATABASE, db)] = "database"
     if provider.supports(Capability.CACHE, "redis"):
-        cache = names.name("disc-cache")
+        cache = names.name(names.unique("disc-cache"))
         cleanup.append(lambda: provider.delete_cache(cache))
         provider.provision_cache(_cache_config(provider, cache))
         made[(R.CACHE, cache)] = "cache"
@@ -176,14 +177,12 @@ class DiscoverySuite(SuiteBase):
 
     @requires(Capability.DISCOVERY)
     def test_discovery_read_retried(self, provider: Any) -> None:
-        inj = fault_injector(provider)
         before = {r.id for r in provider.list_resources()}
-        inj.inject(Fault("throttle", operation="list_resources", mutating=False, retry_after=0.01))
-        try:
-            after = {r.id for r in provider.list_resources()}
-        finally:
-            inj.clear()
-        assert after == before, "a throttled listing must be retried and return everything"
+        for kind in ("throttle", "transient"):
+            after = retried_read(
+                provider, kind, "list_resources", lambda: list(provider.list_resources())
+            )
+            assert {r.id for r in after} == before, f"a {kind} listing must return everything"
 
     @requires(Capability.DISCOVERY)
     def test_discovery_zz_nothing_left_behind(
