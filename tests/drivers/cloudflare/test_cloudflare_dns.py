@@ -170,3 +170,56 @@ def test_errors_map_to_the_tree_when_retries_run_out(fake: FakeCloudflare) -> No
         fake.faults.inject(Fault("transient"))
         with pytest.raises(TransientError):
             cf.list_dns_records("example.com")
+
+
+def test_proxied_records_keep_the_asked_ttl_for_when_proxying_stops(
+    cf: Any, fake: FakeCloudflare
+) -> None:
+    proxied = DNSRecord(name="p.example.com", type="A", values=["192.0.2.7"], ttl=600, proxied=True)
+    cf.upsert_dns_records([proxied])
+    (raw,) = _raw(fake, "example.com")
+    assert raw["ttl"] == 1 and raw["proxied"] is True  # Cloudflare: automatic TTL when proxied
+    (listed,) = cf.list_dns_records("example.com")
+    assert listed.same_as(proxied) and listed.ttl == 600
+    with cloudcore.record() as rec:
+        assert cf.upsert_dns_records([proxied]) == 0
+    assert rec.mutating_calls() == []
+    cf.upsert_dns_records([proxied.model_copy(update={"proxied": False})])
+    (raw,) = _raw(fake, "example.com")
+    assert (raw["ttl"], raw["proxied"], raw["comment"]) == (600, False, "managed-by=cloudcore")
+
+
+def test_the_fake_validates_like_cloudflare(fake: FakeCloudflare) -> None:
+    import cloudflare
+
+    fake.reset()
+    client = cloudflare.Cloudflare(api_token=fake.token, base_url=fake.base_url, max_retries=0)
+    zid = fake.zone_id("example.com")
+    posts = [
+        {"name": f"b{i}.example.com", "type": "A", "content": "192.0.2.1", "ttl": 1}
+        for i in range(201)
+    ]
+    with pytest.raises(cloudflare.BadRequestError) as too_many:
+        client.dns.records.batch(zone_id=zid, extra_body={"posts": posts})
+    assert too_many.value.body["errors"][0]["code"] == 81082  # type: ignore[index]
+    bad = [*posts[:2], {"name": "c.example.com", "type": "A", "content": "nope", "ttl": 1}]
+    with pytest.raises(cloudflare.BadRequestError):
+        client.dns.records.batch(zone_id=zid, extra_body={"posts": bad})
+    assert fake.state.records[zid] == {}  # all or nothing
+    client.dns.records.create(
+        zone_id=zid, name="c.example.com", type="CNAME", content="x.org", ttl=1
+    )
+    with pytest.raises(cloudflare.BadRequestError) as clash:
+        client.dns.records.create(
+            zone_id=zid, name="c.example.com", type="A", content="192.0.2.1", ttl=1
+        )
+    assert clash.value.body["errors"][0]["code"] == 81053  # type: ignore[index]
+    with pytest.raises(cloudflare.BadRequestError) as expr:
+        client.rulesets.phases.update(
+            "http_request_firewall_custom",
+            zone_id=zid,
+            rules=[{"action": "block", "expression": 'http.host eq "a" or'}],
+        )
+    assert expr.value.body["errors"][0]["code"] == 20005  # type: ignore[index]
+    with pytest.raises(cloudflare.PermissionDeniedError):
+        cloudflare.Cloudflare(api_token="bad", base_url=fake.base_url, max_retries=0).zones.list()
