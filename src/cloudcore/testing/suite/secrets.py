@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Any
 
@@ -11,6 +12,7 @@ from pydantic import SecretStr
 from ...capabilities import Capability
 from ...errors import CloudcoreError, ConfigurationError, NotFound, TransientError
 from ...events import record
+from ...manifest import manifest
 from ...schemas import operation_parameters
 from ..faults import Fault
 from ._base import (
@@ -295,6 +297,7 @@ class SecretsSuite(SuiteBase):
                     if r.type == "secret" and r.name == key
                 ]
             texts += [repr(operation_parameters(op)) for op in ("store_secret", "get_secret")]
+            texts.append(json.dumps(manifest(provider, allow_writes=True), default=str))
             assert not [t for t in texts if value in t], "a secret value in a listing or schema"
         finally:
             provider.delete_secret(key)
