@@ -88,6 +88,7 @@ class CloudflareCore(BaseProvider):
         self._client: Any = None
         self._lock = threading.RLock()
         self._zone_ids: dict[str, str] | None = None
+        self._zone_locks: dict[str, threading.Lock] = {}
 
     # ---------------------------------------------------------------- client
     @property
@@ -123,6 +124,15 @@ class CloudflareCore(BaseProvider):
         if not self.account_id:
             raise ConfigurationError(f"{what} needs the account_id option", field="account_id")
         return self.account_id
+
+    def zone_lock(self, key: str) -> threading.Lock:
+        """The lock serialising this provider's read-plan-write cycles on one zone (``key``).
+
+        Cloudflare has no conditional writes for DNS records or entry points, so two concurrent
+        syncs of the same thing could both write; within one provider they take turns.
+        """
+        with self._lock:
+            return self._zone_locks.setdefault(key, threading.Lock())
 
     # ----------------------------------------------------------------- zones
     def zone_ids(self) -> dict[str, str]:

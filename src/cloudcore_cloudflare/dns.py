@@ -12,7 +12,6 @@ touched, managed or not.
 from __future__ import annotations
 
 import ipaddress
-import threading
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
@@ -216,16 +215,6 @@ class CloudflareDNS(CloudflareCore):
             with self.zone_lock(zid):
                 changed += self._sync_zone(zid, recs)
         return changed
-
-    def zone_lock(self, zone_id: str) -> threading.Lock:
-        """The lock serialising this provider's read-plan-write cycles on one zone.
-
-        Cloudflare has no conditional writes for DNS records, so two concurrent upserts of the
-        same record set could both create it; within one provider they take turns.
-        """
-        with self._lock:
-            locks: dict[str, threading.Lock] = self.__dict__.setdefault("_zone_locks", {})
-            return locks.setdefault(zone_id, threading.Lock())
 
     def _sync_zone(self, zid: str, recs: list[DNSRecord]) -> int:
         changed = 0

@@ -10,12 +10,13 @@ portable order, which is kept within each phase and recorded in each rule's desc
 
 Expressions are built with :mod:`cloudcore_cloudflare.expr`, never from concatenated input. IP
 rules with more than ``ip_list_threshold`` addresses reference an account IP list
-(``cloudcore_<name>``) instead of an inline set. Only rules whose ``ref`` starts with
+(``cloudcore_<name>_<hash>``) instead of an inline set. Only rules whose ``ref`` starts with
 ``cloudcore:`` are cloudcore's; other rules in the same entry points are kept untouched.
 """
 
 from __future__ import annotations
 
+import hashlib
 import time
 from typing import Any
 
@@ -51,17 +52,22 @@ SKIP_ALLOW = {"ruleset": "current", "phases": [PHASE_RATELIMIT, PHASE_MANAGED]}
 PATH = "http.request.uri.path"
 
 
-def list_name(rule_name: str) -> str:
-    """The account IP list name for an IP rule: ``cloudcore_<name>``, ``-`` as ``_``."""
-    return (LIST_PREFIX + rule_name.replace("-", "_"))[:50]
+def list_name(zone: str, rule_name: str) -> str:
+    """The account IP list of an IP rule in a zone: ``cloudcore_<name>_<8 hex>`` (lists are
+    account-wide, so the hash of zone and rule name keeps zones apart; at most 47 characters)."""
+    digest = hashlib.sha256(f"{zone}/{rule_name}".encode()).hexdigest()[:8]
+    return f"{LIST_PREFIX}{rule_name[:28].replace('-', '_')}_{digest}"
 
 
 def _path_expr(path: str, match: str) -> E.Expr:
     return E.Eq(PATH, path) if match == "exact" else E.Call("starts_with", PATH, path)
 
 
-def build_rule(rule: WAFRule, position: int, use_list: bool) -> tuple[str, dict[str, Any]]:
-    """``(phase, Cloudflare rule body)`` for one portable rule at ``position`` (1-based)."""
+def build_rule(
+    rule: WAFRule, position: int, use_list: str | None = None
+) -> tuple[str, dict[str, Any]]:
+    """``(phase, Cloudflare rule body)`` for one portable rule at ``position`` (1-based);
+    ``use_list`` names the IP list an IP rule refers to instead of an inline set."""
     assert rule.name is not None
     body: dict[str, Any] = {
         "ref": f"{REF_PREFIX}{rule.name}",
@@ -70,11 +76,7 @@ def build_rule(rule: WAFRule, position: int, use_list: bool) -> tuple[str, dict[
     }
     tree: E.Expr
     if isinstance(rule, IPRule):
-        tree = (
-            E.InList("ip.src", list_name(rule.name))
-            if use_list
-            else E.InSet("ip.src", rule.cidrs, ips=True)
-        )
+        tree = E.InList("ip.src", use_list) if use_list else E.InSet("ip.src", rule.cidrs, ips=True)
         phase = PHASE_CUSTOM
     elif isinstance(rule, GeoRule):
         tree = E.InSet("ip.src.country", rule.countries)
@@ -268,26 +270,37 @@ class CloudflareWAF(CloudflareCore):
         raise OperationTimeout(f"IP list {name}: bulk operation did not complete", waited=60)
 
     def _configure_waf(self, rules: tuple[WAFRule, ...], target: str | None) -> bool:
-        zid = self.zone_id(self.default_zone(target))
+        zone = self.default_zone(target)
+        zid = self.zone_id(zone)
+        with self.zone_lock(f"waf:{zid}"):
+            return self._sync_waf(zone, zid, rules)
+
+    def _sync_waf(self, zone: str, zid: str, rules: tuple[WAFRule, ...]) -> bool:
         wanted: dict[str, list[dict[str, Any]]] = {p: [] for p in PHASES}
         want_lists: dict[str, tuple[str, ...]] = {}
         for pos, rule in enumerate(rules, start=1):
-            use_list = isinstance(rule, IPRule) and len(rule.cidrs) > self.ip_list_threshold
-            phase, body = build_rule(rule, pos, use_list)
+            lname: str | None = None
+            if isinstance(rule, IPRule) and len(rule.cidrs) > self.ip_list_threshold:
+                lname = list_name(zone, rule.name or f"ip-{pos}")
+                want_lists[lname] = rule.cidrs
+            phase, body = build_rule(rule, pos, lname)
             wanted[phase].append(body)
-            if use_list and isinstance(rule, IPRule) and rule.name:
-                want_lists[list_name(rule.name)] = rule.cidrs
-        lists = self._lists() if (want_lists or self.account_id) else {}
+        current = {phase: self._entrypoint(zid, phase) for phase in PHASES}
+        used_before = {
+            name
+            for phase in PHASES
+            for r in (current[phase] or {}).get("rules") or []
+            if str(r.get("ref", "")).startswith(REF_PREFIX)
+            for name in _list_refs(str(r.get("expression", "")))
+        }
+        lists = self._lists() if (want_lists or used_before) else {}
         changed = False
         for name, cidrs in want_lists.items():
             changed |= self._sync_list(name, cidrs, lists)
         for phase in PHASES:
-            current = self._entrypoint(zid, phase)
-            old_rules = list((current or {}).get("rules") or [])
+            old_rules = list((current[phase] or {}).get("rules") or [])
             ours = [r for r in old_rules if str(r.get("ref", "")).startswith(REF_PREFIX)]
             if [_comparable(r) for r in ours] == [_comparable(r) for r in wanted[phase]]:
-                continue
-            if current is None and not wanted[phase]:
                 continue
             by_ref = {r.get("ref"): r.get("id") for r in ours}
             new_rules = [
@@ -300,8 +313,9 @@ class CloudflareWAF(CloudflareCore):
                 )
             )
             changed = True
-        for name, lst in lists.items():
-            if name not in want_lists:
+        for name in sorted(used_before - set(want_lists)):
+            lst = lists.get(name)
+            if lst is not None:  # only lists this zone's cloudcore rules used, now unused
                 acc = self.need_account("IP lists")
                 envelope(self.cf.rules.lists.with_raw_response.delete(lst["id"], account_id=acc))
                 changed = True
@@ -338,6 +352,25 @@ _COMPARED = (
     "action_parameters",
     "ratelimit",
 )
+
+
+def _list_refs(expression: str) -> set[str]:
+    """Names of the IP lists an expression refers to."""
+    try:
+        tree = E.parse(expression)
+    except E.ExpressionError:
+        return set()
+    stack: list[E.Expr] = [tree]
+    found: set[str] = set()
+    while stack:
+        node = stack.pop()
+        if isinstance(node, E.InList):
+            found.add(node.list_name)
+        elif isinstance(node, E.Not):
+            stack.append(node.operand)
+        elif isinstance(node, E.And | E.Or):
+            stack.extend(node.operands)
+    return found
 
 
 def _comparable(rule: dict[str, Any]) -> tuple[Any, ...]:

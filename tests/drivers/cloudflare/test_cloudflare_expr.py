@@ -59,7 +59,7 @@ def test_parse_of_render_is_the_same_tree(tree: E.Expr) -> None:
 @given(PATHS, st.sampled_from(["prefix", "exact"]), st.sampled_from(["allow", "block"]))
 def test_a_hostile_path_stays_one_literal(path: str, match: str, action: str) -> None:
     rule = PathRule(name="p", path=path, match=match, action=action, methods=["GET", "POST"])
-    _phase, body = build_rule(rule, 1, use_list=False)
+    _phase, body = build_rule(rule, 1)
     tree = E.parse(body["expression"])
     assert isinstance(tree, E.And) and len(tree.operands) == 2
     first = tree.operands[0]
@@ -71,9 +71,9 @@ def test_a_hostile_path_stays_one_literal(path: str, match: str, action: str) ->
 @given(st.lists(IPS, min_size=1, max_size=5, unique=True))
 def test_ip_and_geo_rules_round_trip(ips: list[str]) -> None:
     rule = IPRule(name="i", cidrs=ips)
-    assert read_rule(build_rule(rule, 1, use_list=False)[1], {}) == rule
+    assert read_rule(build_rule(rule, 1)[1], {}) == rule
     geo = GeoRule(name="g", countries=["US", "DE"], action="allow")
-    assert read_rule(build_rule(geo, 2, use_list=False)[1], {}) == geo
+    assert read_rule(build_rule(geo, 2)[1], {}) == geo
 
 
 @pytest.mark.parametrize(

@@ -81,7 +81,7 @@ def test_large_address_sets_use_an_ip_list(cf: Any, fake: FakeCloudflare) -> Non
     rule = IPRule(name="scanners", cidrs=cidrs)
     assert cf.configure_waf([rule], target="example.com") is True
     (custom,) = _phase(fake, "http_request_firewall_custom")
-    assert custom["expression"] == "ip.src in $cloudcore_scanners"
+    assert custom["expression"].startswith("ip.src in $cloudcore_scanners_")
     (lst,) = fake.state.lists.values()
     assert {i["ip"] for i in fake.state.list_items[lst["id"]]} == set(cidrs)
     got = cf.get_waf_rules("example.com")
@@ -91,6 +91,18 @@ def test_large_address_sets_use_an_ip_list(cf: Any, fake: FakeCloudflare) -> Non
     assert rec.mutating_calls() == []
     cf.configure_waf([], target="example.com")
     assert fake.state.lists == {}
+
+
+def test_ip_lists_of_different_zones_stay_apart(cf: Any, fake: FakeCloudflare) -> None:
+    a = IPRule(name="scanners", cidrs=[f"198.51.{i}.0/24" for i in range(30)])
+    b = IPRule(name="scanners", cidrs=[f"203.0.{i}.0/24" for i in range(30)])
+    cf.configure_waf([a], target="example.com")
+    cf.configure_waf([b], target="example.org")
+    assert len(fake.state.lists) == 2
+    assert cf.get_waf_rules("example.com") == [a] and cf.get_waf_rules("example.org") == [b]
+    cf.configure_waf([], target="example.com")
+    assert len(fake.state.lists) == 1
+    assert cf.get_waf_rules("example.org") == [b]
 
 
 def test_unsupported_and_invalid_rules_fail_before_any_write(cf: Any, fake: FakeCloudflare) -> None:
