@@ -6,6 +6,7 @@ are counted at the fake (reads = GET, writes = everything else); wall time is th
 ``--repeat`` runs of ``upsert_dns_records`` (the SDK's imports are warmed up first).
 
 Run:  .venv/bin/python benchmarks/cloudflare_dns_sync.py [--sizes 1000 5000] [--repeat 3]
+      [--batch-size 200] [--baseline]
 """
 
 from __future__ import annotations
@@ -66,17 +67,59 @@ def run(n: int, repeat: int, batch_size: int) -> list[tuple[str, int, int, int, 
     return out
 
 
+def baseline(n: int) -> list[tuple[str, int, int, int, float]]:
+    """One request per record through the SDK (what per-record providers do), for scale."""
+    import cloudflare
+
+    out = []
+    with FakeCloudflare(("example.com",), batch_limit=200) as fake:
+        client = cloudflare.Cloudflare(api_token=fake.token, base_url=fake.base_url, max_retries=0)
+        zid = fake.zone_id("example.com")
+        client.zones.list()  # warm up imports and the connection
+        fake.clear_log()
+        start = time.perf_counter()
+        for rec in records(n):
+            client.dns.records.create(
+                zone_id=zid, name=rec.name, type="A", content=rec.values[0], ttl=rec.ttl
+            )
+        wall = time.perf_counter() - start
+        out.append(("create", n, fake.read_requests(), fake.write_requests(), wall))
+        fake.clear_log()
+        start = time.perf_counter()
+        existing = {r.name: r.id for r in client.dns.records.list(zone_id=zid, per_page=PAGE)}
+        for rec in records(n, changed=n // 10)[: n // 10]:
+            client.dns.records.edit(
+                existing[rec.name],
+                zone_id=zid,
+                name=rec.name,
+                type="A",
+                content=rec.values[0],
+                ttl=rec.ttl,
+            )
+        wall = time.perf_counter() - start
+        out.append(("10% changed", n // 10, fake.read_requests(), fake.write_requests(), wall))
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 5000])
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--batch-size", type=int, default=200)
+    parser.add_argument(
+        "--baseline", action="store_true", help="also time one request per record (no batching)"
+    )
     args = parser.parse_args()
     print(f"batch_size={args.batch_size}, median of {args.repeat} runs")
     print(f"{'records':>8} {'sync':<12} {'changed':>8} {'reads':>6} {'writes':>7} {'wall s':>8}")
     for n in args.sizes:
         for label, changed, reads, writes, wall in run(n, args.repeat, args.batch_size):
             print(f"{n:>8} {label:<12} {changed:>8} {reads:>6} {writes:>7} {wall:>8.3f}")
+    if args.baseline:
+        print("baseline: one SDK request per record, same fake")
+        for n in args.sizes:
+            for label, changed, reads, writes, wall in baseline(n):
+                print(f"{n:>8} {label:<12} {changed:>8} {reads:>6} {writes:>7} {wall:>8.3f}")
 
 
 if __name__ == "__main__":
