@@ -20,7 +20,13 @@ import hashlib
 import time
 from typing import Any
 
-from cloudcore.errors import CloudcoreError, ConfigurationError, NotFound, OperationTimeout
+from cloudcore.errors import (
+    CloudcoreError,
+    ConfigurationError,
+    NotFound,
+    OperationTimeout,
+    ProviderError,
+)
 from cloudcore.models import GeoRule, IPRule, ManagedRule, PathRule, RateLimitRule, WAFRule
 from cloudcore.models.waf import ManagedSet
 
@@ -153,7 +159,7 @@ def read_rule(rule: dict[str, Any], list_items: dict[str, tuple[str, ...]]) -> W
             if params.get("id") == rid and (category in cats if category else not cats):
                 count = overrides.get("action") == "log"
                 return ManagedRule(name=name, set=mset, action="count" if count else "block")
-        raise NotFound(f"rule {name}: unknown managed ruleset {params.get('id')}")
+        raise ProviderError(f"rule {name}: unknown managed ruleset {params.get('id')}")
     if "ratelimit" in rule:
         rl = rule["ratelimit"]
         path = tree.value if isinstance(tree, E.Call) else None
@@ -181,8 +187,9 @@ def read_rule(rule: dict[str, Any], list_items: dict[str, tuple[str, ...]]) -> W
     if isinstance(tree, E.Eq | E.Call) and tree.field == PATH:
         match = "exact" if isinstance(tree, E.Eq) else "prefix"
         return PathRule(name=name, action=verdict, path=tree.value, match=match, methods=methods)
-    raise NotFound(
-        f"rule {name}: expression {rule.get('expression')!r} is not one cloudcore writes"
+    raise ProviderError(
+        f"rule {name}: expression {rule.get('expression')!r} is not one cloudcore writes "
+        "(was it edited outside cloudcore?)"
     )
 
 
