@@ -1,0 +1,124 @@
+"""Cloud Run v2 mapping: units, secrets, probes, scaling, no new revision when nothing changed."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+import cloudcore
+from cloudcore.errors import AlreadyExists, Conflict, NotFound, Unsupported
+from cloudcore.models import Autoscaling, HealthCheck, ServiceConfig, ServiceState
+
+SVC = "projects/fake-project/locations/us-central1/services/"
+
+
+def _config(**kw: Any) -> ServiceConfig:
+    base: dict[str, Any] = {
+        "image": "nginx:1.27",
+        "port": 8080,
+        "cpu": 1,
+        "memory": 512,
+        "env": {"MODE": "prod"},
+        "secrets": {"DB_PASSWORD": "db/password"},
+        "health_check": HealthCheck(path="/healthz", interval_seconds=10, timeout_seconds=2),
+    }
+    return ServiceConfig(**{**base, **kw})
+
+
+def test_deploy_maps_the_portable_config(gcp: Any, fake: Any) -> None:
+    result = gcp.deploy_service("api", _config(extras={"ingress": "internal"}))
+    assert result.changed and result.revision.startswith("api-00001-")
+    svc = fake.services[SVC + "api"]
+    container = svc["template"]["containers"][0]
+    assert container["resources"]["limits"] == {"cpu": "1", "memory": "512Mi"}
+    assert container["ports"] == [{"containerPort": 8080}]
+    env = {e["name"]: e for e in container["env"]}
+    assert env["MODE"]["value"] == "prod"
+    assert env["DB_PASSWORD"]["valueSource"]["secretKeyRef"] == {
+        "secret": "db_spassword",
+        "version": "latest",
+    }
+    assert container["livenessProbe"]["httpGet"] == {"path": "/healthz", "port": 8080}
+    assert container["startupProbe"]["periodSeconds"] == 10
+    assert svc["scaling"] == {"scalingMode": 2, "manualInstanceCount": 1}  # MANUAL, as ints
+    assert svc["ingress"] == 2  # INGRESS_TRAFFIC_INTERNAL_ONLY
+    assert svc["labels"]["managed-by"] == "cloudcore"
+    assert svc["labels"]["cloudcore-name"] == "api"
+
+
+def test_fractional_cpu_and_autoscaling(gcp: Any, fake: Any) -> None:
+    auto = Autoscaling(min_replicas=1, max_replicas=5)
+    gcp.deploy_service("web", _config(cpu=0.25, replicas=2, autoscaling=auto))
+    svc = fake.services[SVC + "web"]
+    assert svc["template"]["containers"][0]["resources"]["limits"]["cpu"] == "250m"
+    assert svc["template"]["scaling"] == {"minInstanceCount": 1, "maxInstanceCount": 5}
+    assert svc["scaling"] == {"scalingMode": 1}
+
+
+def test_unchanged_deploy_writes_nothing_and_keeps_the_revision(gcp: Any, fake: Any) -> None:
+    first = gcp.deploy_service("api", _config())
+    with cloudcore.record() as rec:
+        again = gcp.deploy_service("api", _config())
+    assert rec.mutating_calls() == []
+    assert [c.operation for c in rec.calls()] == [f"GET /v2/{SVC}api"]
+    assert again.changed is False and again.revision == first.revision
+    assert fake.services[SVC + "api"]["_revisions"] == 1
+
+    changed = gcp.deploy_service("api", _config(env={"MODE": "canary"}))
+    assert changed.changed and changed.revision != first.revision
+    assert fake.services[SVC + "api"]["_revisions"] == 2
+
+
+def test_scale_changes_no_revision(gcp: Any, fake: Any) -> None:
+    first = gcp.deploy_service("api", _config())
+    status = gcp.scale_service("api", 4)
+    assert status.desired == 4 and status.running == 4 and status.state is ServiceState.RUNNING
+    assert status.revision == first.revision
+    assert fake.services[SVC + "api"]["_revisions"] == 1
+    with cloudcore.record() as rec:
+        gcp.scale_service("api", 4)
+    assert rec.mutating_calls() == []
+    assert gcp.scale_service("api", 0).state is ServiceState.STOPPED
+    back = gcp.deploy_service("api", _config())  # deploy restores the config's replicas
+    assert back.changed and back.replicas == 1
+
+
+def test_status_reads_conditions_and_traffic(gcp: Any, fake: Any) -> None:
+    gcp.deploy_service("api", _config())
+    status = gcp.get_service_status("api")
+    assert status.deployment_state.startswith("CONDITION_SUCCEEDED; traffic: 100% api-00001-")
+    assert {e.message.split(":")[0] for e in status.events} == {
+        "RoutesReady",
+        "ConfigurationsReady",
+    }
+    fake.services[SVC + "api"]["terminalCondition"]["state"] = 3  # CONDITION_FAILED
+    assert gcp.get_service_status("api").state is ServiceState.FAILED
+    fake.services[SVC + "api"]["terminalCondition"]["state"] = 2  # CONDITION_RECONCILING
+    assert gcp.get_service_status("api").state is ServiceState.DEPLOYING
+
+
+def test_services_cloudcore_does_not_manage_are_left_alone(gcp: Any, fake: Any) -> None:
+    fake.services[SVC + "theirs"] = {"name": SVC + "theirs", "labels": {"team": "x"}}
+    with pytest.raises(AlreadyExists):
+        gcp.deploy_service("theirs", _config())
+    with pytest.raises(Conflict):
+        gcp.delete_service("theirs")
+    assert "theirs" not in {s.name for s in gcp.list_services()}
+    assert SVC + "theirs" in fake.services
+
+
+def test_delete_when_gone_and_status_of_missing(gcp: Any, fake: Any) -> None:
+    gcp.deploy_service("api", _config())
+    gcp.delete_service("api")
+    gcp.delete_service("api")
+    assert SVC + "api" not in fake.services
+    with pytest.raises(NotFound):
+        gcp.get_service_status("api")
+
+
+def test_logs_are_unsupported_with_the_reason(gcp: Any) -> None:
+    with pytest.raises(Unsupported, match="Cloud Logging"):
+        gcp.get_logs("api")
+    with pytest.raises(Unsupported, match="container images"):
+        gcp.deploy_service("job", ServiceConfig(command=("sleep", "1")))
