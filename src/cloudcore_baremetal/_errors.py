@@ -54,6 +54,6 @@ def map_error(exc: Exception) -> CloudcoreError | None:
             if "Error reading SSH protocol banner" in text or "closed" in text.lower():
                 return TransientError(f"SSH connection failed: {text}")
             return None
-    if isinstance(exc, socket.timeout | TimeoutError | ConnectionError):
+    if isinstance(exc, socket.timeout | TimeoutError | ConnectionError | EOFError):
         return TransientError(f"connection failed: {exc}")
     return None

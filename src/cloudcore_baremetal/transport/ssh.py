@@ -71,6 +71,7 @@ class SSHTransport(Transport):
         tcp_nodelay: Disable Nagle's algorithm (14x faster round trips on loopback).
         sudo: Run privileged commands through ``sudo -n`` (no pty, no password).
         provider: Driver name for events.
+        max_sessions: Concurrent channels on the connection (sshd's MaxSessions is 10).
     """
 
     service = "ssh"
@@ -91,6 +92,7 @@ class SSHTransport(Transport):
         tcp_nodelay: bool = True,
         sudo: bool = True,
         provider: str = "baremetal",
+        max_sessions: int = 4,
     ) -> None:
         super().__init__(
             label=f"{user + '@' if user else ''}{host}:{port}",
@@ -110,6 +112,8 @@ class SSHTransport(Transport):
         self.tcp_nodelay = tcp_nodelay
         self._client: paramiko.SSHClient | None = None
         self._lock = threading.Lock()
+        # sshd allows 10 sessions per connection (MaxSessions); stay below it
+        self._slots = threading.BoundedSemaphore(max_sessions)
 
     def _connect(self) -> paramiko.SSHClient:
         import paramiko
@@ -156,6 +160,10 @@ class SSHTransport(Transport):
             return client
 
     def _exec(self, command_line: str, stdin: bytes | None, timeout: float) -> Result:
+        with self._slots:
+            return self._exec_one(command_line, stdin, timeout)
+
+    def _exec_one(self, command_line: str, stdin: bytes | None, timeout: float) -> Result:
         client = self._connect()
         transport = client.get_transport()
         if transport is None:  # pragma: no cover - _connect guarantees it
@@ -184,6 +192,8 @@ class SSHTransport(Transport):
                     break
                 err += chunk
             code = chan.recv_exit_status()
+            if code == -1:  # the server closed the channel without an exit status
+                raise TransportError(f"channel to {self.label} closed without an exit status")
         except TimeoutError as exc:
             raise TransportError(f"command timed out after {timeout:g} s on {self.label}") from exc
         except OSError as exc:
