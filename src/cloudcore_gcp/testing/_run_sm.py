@@ -84,6 +84,7 @@ class RunSecretsRedisAPI(FakeServer):
         if name in self.services:
             raise ApiError(409, f"Resource '{sid}' already exists.", "ALREADY_EXISTS")
         svc = copy.deepcopy(req.body)
+        _check_template(svc.get("template") or {})
         now = now_rfc3339()
         svc.update(name=name, uid=self.new_uuid(), createTime=now, generation="0")
         svc.setdefault("traffic", [{"type": 1, "percent": 100}])
@@ -138,6 +139,7 @@ class RunSecretsRedisAPI(FakeServer):
         body = req.body
         if body.get("etag") and body["etag"] != svc["etag"]:
             raise ApiError(409, "etag mismatch", "ABORTED")
+        _check_template(body.get("template") or {})
         changed = "template" in body and _canon(body["template"]) != _canon(svc.get("template"))
         for key in ("template", "labels", "annotations", "scaling", "ingress", "traffic"):
             if key in body:
@@ -296,6 +298,22 @@ class RunSecretsRedisAPI(FakeServer):
         inst = self._redis_find(req)
         del self.redis[inst["name"]]
         return self._operation(self._run_parent(req), _EMPTY, {"value": {}})
+
+
+def _check_template(template: Json) -> None:
+    """Cloud Run's own limits: 1 to 8 vCPU (or millicores below 1), 128 MiB to 32 GiB."""
+    for container in template.get("containers", []):
+        limits = (container.get("resources") or {}).get("limits") or {}
+        cpu = str(limits.get("cpu", "1"))
+        vcpu = int(cpu[:-1]) / 1000 if cpu.endswith("m") else float(cpu)
+        if not 0.08 <= vcpu <= 8:
+            raise ApiError(
+                400, f"spec.template.containers.resources.limits.cpu: {cpu} must be 0.08-8"
+            )
+        memory = str(limits.get("memory", "512Mi"))
+        mib = int(memory[:-2]) if memory.endswith("Mi") else 512
+        if not 128 <= mib <= 32768:
+            raise ApiError(400, f"spec.template.containers.resources.limits.memory: {memory}")
 
 
 def _public(item: Json) -> Json:

@@ -1,0 +1,74 @@
+"""The fake GCP APIs on the wire: Google error bodies, page tokens, enums, operations, faults."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import requests
+
+from cloudcore.testing.faults import Fault
+
+P = "/v1/projects/fake-project"
+L = "/v1/projects/fake-project/locations/us-central1"
+
+
+def test_google_error_bodies_and_unknown_methods(fake: Any) -> None:
+    r = requests.get(f"{fake.url}{P}/secrets/nope", timeout=5)
+    assert r.status_code == 404
+    assert r.json()["error"]["status"] == "NOT_FOUND" and r.json()["error"]["code"] == 404
+    r = requests.post(f"{fake.url}/v9/whatever", json={}, timeout=5)
+    assert r.status_code == 404 and "no such method" in r.json()["error"]["message"]
+    r = requests.post(f"{fake.url}{P}/secrets?secretId=a", data=b"{not json", timeout=5)
+    assert r.status_code == 400 and r.json()["error"]["status"] == "INVALID_ARGUMENT"
+
+
+def test_page_tokens_walk_every_item_once(fake: Any) -> None:
+    for i in range(12):
+        requests.post(f"{fake.url}{P}/secrets?secretId=s{i:02d}", json={}, timeout=5)
+    seen, token, pages = [], "", 0
+    while True:
+        body = requests.get(
+            f"{fake.url}{P}/secrets", params={"pageSize": 100, "pageToken": token}, timeout=5
+        ).json()
+        pages += 1
+        seen += [s["name"].rsplit("/", 1)[1] for s in body["secrets"]]
+        token = body.get("nextPageToken", "")
+        if not token:
+            break
+    assert seen == [f"s{i:02d}" for i in range(12)] and pages == 3  # capped at 5 per page
+
+
+def test_integer_and_named_enums_and_operations(fake: Any) -> None:
+    for iid, tier in (("a", 3), ("b", "STANDARD_HA")):
+        op = requests.post(
+            f"{fake.url}{L}/instances?instanceId={iid}",
+            json={"tier": tier, "memorySizeGb": 1},
+            timeout=5,
+        ).json()
+        assert op["done"] is True and op["response"]["tier"] == 3
+        again = requests.get(f"{fake.url}/v1/{op['name']}", timeout=5).json()
+        assert again == op
+    bad = requests.post(f"{fake.url}{L}/instances?instanceId=c", json={"tier": "HUGE"}, timeout=5)
+    assert bad.status_code == 400
+    sql = requests.post(
+        f"{fake.url}/sql/v1beta4/projects/fake-project/instances",
+        json={"name": "db", "settings": {"tier": "db-f1-micro", "availabilityType": "REGIONAL"}},
+        timeout=5,
+    ).json()
+    assert sql["kind"] == "sql#operation" and sql["status"] == 3  # DONE
+    got = requests.get(
+        f"{fake.url}/sql/v1beta4/projects/fake-project/operations/{sql['name']}", timeout=5
+    )
+    assert got.json()["targetId"] == "db"
+    assert fake.sql_instances["db"]["settings"]["availabilityType"] == 2
+
+
+def test_fault_queue_answers_429_with_retry_after_then_recovers(fake: Any) -> None:
+    fake.faults.inject(Fault("throttle", api="/secrets", mutating=False, retry_after=2))
+    r = requests.get(f"{fake.url}{P}/secrets", timeout=5)
+    assert r.status_code == 429 and r.headers["Retry-After"] == "2"
+    assert r.json()["error"]["status"] == "RESOURCE_EXHAUSTED"
+    fake.faults.inject(Fault("transient", mutating=True))
+    assert requests.get(f"{fake.url}{P}/secrets", timeout=5).status_code == 200  # reads pass
+    assert requests.post(f"{fake.url}{P}/secrets?secretId=x", json={}, timeout=5).status_code == 503
+    assert requests.post(f"{fake.url}{P}/secrets?secretId=x", json={}, timeout=5).status_code == 200
