@@ -152,7 +152,7 @@ class Compute:
             return set()
         res = host.transport.run(
             [
-                "python3",
+                host.fact("python") or "python3",
                 "-c",
                 _HEALTH,
                 hc.path or "-",

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -79,6 +80,7 @@ class LocalProvider(BaremetalProvider):
         transport = LocalTransport(provider=self.name, sudo=sudo, timeout=timeout)
         host = self._host("localhost", "127.0.0.1", ROLES, transport, state, postgres or {}, "")
         key_file = secret_key_file or os.path.join(os.path.dirname(state), "secret.key")
+        host.set_fact("python", sys.executable or "python3")  # health checks
         host.set_fact("redis_user", "")  # caches run as the current user, in the project folder
         if os.geteuid() != 0 and not transport.sudo:
             host.set_fact("manager", "supervisord")  # systemd units need root
