@@ -52,3 +52,12 @@ def test_honest_partial_driver_is_conformant_with_unsupported_tests() -> None:
     reasons = report.to_json()["unsupported"]
     assert "secrets-only control driver" in reasons["test_compute_deploy_round_trip"]
     assert "keeps only the latest value" in reasons["test_secrets_versions"]
+
+
+def test_pytest_reports_unsupported_as_its_own_outcome(capsys: pytest.CaptureFixture[str]) -> None:
+    report = run_suite(
+        TARGET, target_options={"variant": "secrets_only"}, capabilities=["waf"], quiet=False
+    )
+    out = capsys.readouterr().out
+    assert report.counts()["waf"]["unsupported"] == 4
+    assert "4 unsupported" in out and "skipped" not in out, out

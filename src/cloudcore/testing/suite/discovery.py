@@ -85,10 +85,13 @@ class DiscoverySuite(SuiteBase):
     """Discovery: everything the suite creates is listed with the right type, id, tags and a
     valid JSON Schema, disappears after deletion, pages past one page, and reads are retried."""
 
-    @pytest.fixture
+    @pytest.fixture(scope="class")
+    @classmethod
     def created(
-        self, provider: Any, conformance_options: ConformanceOptions, conformance_names: Names
+        cls, provider: Any, conformance_options: ConformanceOptions, conformance_names: Names
     ) -> Any:
+        # Class-scoped: created once, used by the listing and schema tests, deleted by
+        # test_discovery_deleted_disappear (or at the end of the class).
         cleanup: Cleanup = []
         made: dict[tuple[ResourceType, str], str] = {}
         try:
