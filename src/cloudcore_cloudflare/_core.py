@@ -126,7 +126,7 @@ class CloudflareCore(BaseProvider):
         return self.account_id
 
     def zone_lock(self, key: str) -> threading.Lock:
-        """The lock serialising this provider's read-plan-write cycles on one zone (``key``).
+        """The lock serialising this provider's read-plan-write cycles on one zone (or secret).
 
         Cloudflare has no conditional writes for DNS records or entry points, so two concurrent
         syncs of the same thing could both write; within one provider they take turns.

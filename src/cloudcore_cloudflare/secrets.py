@@ -61,22 +61,35 @@ class CloudflareSecrets(CloudflareCore):
         if self._store_id:
             return self._store_id
         acc = self.need_account("the Secrets Store")
+        with self._lock:  # one resolution (and at most one creation) per provider
+            if self._store_id:
+                return self._store_id
+            found = self._first_store(acc)
+            if found is None:
+                try:
+                    made = envelope(
+                        self.cf.secrets_store.stores.with_raw_response.create(
+                            account_id=acc, name="cloudcore"
+                        )
+                    )
+                    found = str(made["result"]["id"])
+                except Exception as exc:  # another process created one meanwhile: use it
+                    if not isinstance(self._map_error(exc), Conflict | AlreadyExists):
+                        raise
+                    found = self._first_store(acc)
+                    if found is None:
+                        raise
+            self._store_id = found
+        return found
+
+    def _first_store(self, acc: str) -> str | None:
         data = self.read(
             lambda: envelope(
                 self.cf.secrets_store.stores.with_raw_response.list(account_id=acc, per_page=100)
             )
         )
         stores = data.get("result") or []
-        if stores:
-            self._store_id = str(stores[0]["id"])
-        else:
-            made = envelope(
-                self.cf.secrets_store.stores.with_raw_response.create(
-                    account_id=acc, name="cloudcore"
-                )
-            )
-            self._store_id = str(made["result"]["id"])
-        return self._store_id
+        return str(stores[0]["id"]) if stores else None
 
     def store_secrets(self, search: str | None = None) -> list[dict[str, Any]]:
         """Every secret in the store (names and metadata; Cloudflare never returns values)."""
@@ -106,6 +119,10 @@ class CloudflareSecrets(CloudflareCore):
         return None
 
     def _store_secret(self, key: str, value: SecretStr) -> str:
+        with self.zone_lock(f"secret:{key}"):  # find-then-write, one at a time per key
+            return self._store(key, value)
+
+    def _store(self, key: str, value: SecretStr) -> str:
         acc, sid = self.need_account("the Secrets Store"), self.store_id()
         found = self._find(key)
         if found is None:

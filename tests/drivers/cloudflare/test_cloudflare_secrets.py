@@ -79,3 +79,32 @@ def test_secrets_need_an_account(fake: FakeCloudflare) -> None:
         cf.account_id = None
         with pytest.raises(ConfigurationError, match="account_id"):
             cf.list_secrets()
+
+
+def test_a_failed_store_is_not_repeated(cf: Any, fake: FakeCloudflare) -> None:
+    cf.store_secret("once", "v1")
+    fake.clear_log()
+    fake.faults.inject(Fault("transient", api="/secrets/", mutating=True))
+    with pytest.raises(cloudcore.TransientError):
+        cf.store_secret("once", "v2")
+    writes = [r for r in fake.requests if r.mutating]
+    assert [(r.method, r.status) for r in writes] == [("PATCH", 503)]
+
+
+def test_concurrent_stores_of_different_keys_are_all_kept(cf: Any) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    keys = [f"conc-{i}" for i in range(8)]
+    with ThreadPoolExecutor(8) as pool:
+        versions = list(pool.map(lambda k: cf.store_secret(k, "v"), keys))
+    assert versions == ["1"] * 8
+    assert cf.list_secrets() == sorted(keys)
+
+
+def test_concurrent_stores_of_one_key_each_get_a_version(cf: Any) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(6) as pool:
+        versions = list(pool.map(lambda i: cf.store_secret("same", f"v{i}"), range(6)))
+    assert sorted(versions, key=int) == [str(i) for i in range(1, 7)]
+    assert cf.list_secrets() == ["same"]
