@@ -285,6 +285,8 @@ def run_suite(
             "--import-mode=importlib",
             "--tb=short",
             "-q",
+            "-W",
+            "ignore::pytest.PytestAssertRewriteWarning",  # cloudcore is imported before pytest
         ]
         if os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD"):
             args += ["-p", "cloudcore.testing.pytest_plugin"]

@@ -10,6 +10,7 @@ way). Tests that need fault injection on a target without an injector are report
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import secrets as _secrets
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -34,6 +35,7 @@ from ...models import (
     WAFRule,
 )
 from ...models.secrets import MAX_SECRET_BYTES
+from ...retry import RetryPolicy
 from ..faults import Fault, FaultInjector, injector_for
 
 __all__ = [
@@ -42,6 +44,7 @@ __all__ = [
     "ConformanceOptions",
     "SuiteBase",
     "exhaust",
+    "fast_retries",
     "fault_injector",
     "no_writes",
     "not_testable",
@@ -216,6 +219,23 @@ def no_writes(what: str) -> Iterator[Recorder]:
     assert not writes, f"{what}: repeating it with the same input made mutating calls {writes}"
 
 
+@contextlib.contextmanager
+def fast_retries(provider: Any) -> Iterator[None]:
+    """Shrink the provider's backoff delays (not its attempts or rules) while faults are injected,
+    so exhausting retries takes milliseconds, not seconds."""
+    policy = getattr(provider, "retry_policy", None)
+    if not isinstance(policy, RetryPolicy):
+        yield
+        return
+    provider.retry_policy = dataclasses.replace(
+        policy, initial_delay=min(policy.initial_delay, 0.002), max_delay=0.01, jitter=0.0
+    )
+    try:
+        yield
+    finally:
+        provider.retry_policy = policy
+
+
 def exhaust(
     provider: Any,
     kind: str,
@@ -232,7 +252,8 @@ def exhaust(
     inj = fault_injector(provider)
     inj.inject(Fault(kind, operation=op, mutating=mutating, times=1000, retry_after=0.01))  # type: ignore[arg-type]
     try:
-        fn()
+        with fast_retries(provider):
+            fn()
     except CloudcoreError as exc:
         err: CloudcoreError = exc
     else:
@@ -256,7 +277,8 @@ def retried_read(provider: Any, kind: str, op: str, fn: Callable[[], T]) -> T:
     fault = Fault(kind, operation=op, mutating=False, retry_after=0.01)  # type: ignore[arg-type]
     inj.inject(fault)
     try:
-        result = fn()
+        with fast_retries(provider):
+            result = fn()
     except CloudcoreError as exc:
         raise AssertionError(f"a read failing once ({kind}) must be retried, got {exc!r}") from exc
     finally:

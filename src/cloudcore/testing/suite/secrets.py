@@ -20,6 +20,7 @@ from ._base import (
     Names,
     SuiteBase,
     exhaust,
+    fast_retries,
     fault_injector,
     parallel,
     requires,
@@ -270,7 +271,7 @@ class SecretsSuite(SuiteBase):
                         kind, operation="store_secret", mutating=True, times=1000, retry_after=0.01
                     )
                 )
-                with pytest.raises(CloudcoreError) as info:
+                with fast_retries(provider), pytest.raises(CloudcoreError) as info:
                     provider.store_secret(key, value)
                 inj.clear()
                 assert value not in _chain_text(info.value), f"a secret value in a {kind} error"
