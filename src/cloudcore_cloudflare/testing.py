@@ -32,13 +32,16 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlsplit
 
 from cloudcore.testing.faults import FaultQueue, attach
 
 from ._fakestate import ApiError, FakeState
 from ._routes import route
+
+if TYPE_CHECKING:
+    from .provider import CloudflareProvider
 
 __all__ = ["FakeCloudflare", "RequestRecord", "fake_target"]
 
@@ -255,7 +258,7 @@ def fake_target(
     *,
     fake: FakeCloudflare | None = None,
     **options: Any,
-) -> Iterator[Any]:
+) -> Iterator[CloudflareProvider]:
     """Start a fake Cloudflare API and yield a connected :class:`CloudflareProvider`.
 
     The provider uses the official SDK over real HTTP to the fake, has the fake's fault queue
