@@ -61,3 +61,18 @@ def test_pytest_reports_unsupported_as_its_own_outcome(capsys: pytest.CaptureFix
     out = capsys.readouterr().out
     assert report.counts()["waf"]["unsupported"] == 4
     assert "4 unsupported" in out and "skipped" not in out, out
+
+
+def test_target_without_fault_injection_reports_not_testable() -> None:
+    report = run_suite(
+        TARGET, target_options={"variant": "no_fault_injection"}, capabilities=["secrets"]
+    )
+    assert report.conformant, report.format_text()
+    not_testable = {r.name for r in report.results if r.outcome == "not_testable"}
+    assert not_testable == {
+        "test_secrets_error_mapping",
+        "test_secrets_read_retried",
+        "test_secrets_store_not_repeated",
+        "test_secrets_hygiene_errors",
+    }
+    assert "no fault injector" in report.to_json()["unsupported"]["test_secrets_read_retried"]

@@ -22,7 +22,7 @@ from pydantic import SecretStr
 from ..capabilities import Capability
 from ..errors import CloudcoreError, NotFound, TransientError
 from ..models import DatabaseEndpoint, DeploymentResult, DNSRecord, Resource, ResourceType, WAFRule
-from .faults import attach
+from .faults import FaultQueue, attach
 from .memory import MemoryProvider
 from .memory.compute import config_hash
 from .memory.target import MemoryProbe
@@ -367,7 +367,29 @@ class SecretsOnly(MemoryProvider):
     }
 
 
-CONTROLS: dict[str, type[MemoryProvider]] = {"secrets_only": SecretsOnly}
+class _NoFaults:
+    """A stand-in without fault injection: never faults, offers no ``inject``."""
+
+    def take(self, *args: Any) -> None:
+        return None
+
+    def clear(self) -> None:
+        """Nothing to clear."""
+
+
+class NoFaultInjection(MemoryProvider):
+    """Not broken: a correct driver whose stand-in cannot inject faults (the control case for
+    the *not testable* outcome)."""
+
+    def __init__(self, **kw: Any) -> None:
+        super().__init__(**kw)
+        self.faults = _NoFaults()  # type: ignore[assignment]
+
+
+CONTROLS: dict[str, type[MemoryProvider]] = {
+    "secrets_only": SecretsOnly,
+    "no_fault_injection": NoFaultInjection,
+}
 """Correct drivers the self-test also runs (they must pass, with honest unsupported tests)."""
 
 
@@ -379,7 +401,8 @@ def broken_target(variant: str, **options: Any) -> Iterator[MemoryProvider]:
     options.setdefault("retry", {"initial_delay": 0.01, "max_delay": 0.05, "jitter": 0.0})
     cls = CONTROLS[variant] if variant in CONTROLS else VARIANTS[variant].cls
     provider = cls(**options)
-    attach(provider, provider.faults)
+    if isinstance(provider.faults, FaultQueue):
+        attach(provider, provider.faults)
     attach_probe(provider, MemoryProbe(provider))
     try:
         yield provider
