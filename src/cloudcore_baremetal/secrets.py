@@ -157,7 +157,7 @@ class SecretStore:
             try:
                 self.host.transport.run(
                     script(
-                        ["mkdir", "-p", "-m", "700", d],
+                        ["mkdir", "-p", "-m", "700", self._dir(), d],
                         AND,
                         ["umask", "077"],
                         AND,

@@ -87,7 +87,7 @@ def test_systemd_backend_on_a_systemd_host(systemd_env):
 
 
 def test_unit_files_and_env_file_modes_on_systemd(systemd_env):
-    host, provider = systemd_env
+    _host, provider = systemd_env
     provider.deploy_service("modes", config(18300, replicas=1))
     try:
         t = provider.inventory.hosts[0].transport
