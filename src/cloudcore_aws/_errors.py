@@ -1,0 +1,242 @@
+"""The one place where botocore errors become cloudcore errors.
+
+Only codes whose meaning is certain map to :class:`~cloudcore.errors.NotFound`; an unknown code
+becomes :class:`~cloudcore.errors.ProviderError` (with the code), never "not found". HTTP 5xx and
+connection failures are :class:`~cloudcore.errors.TransientError`; AWS's many throttling codes are
+:class:`~cloudcore.errors.RateLimited` (with ``retry_after`` when the response carried one).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cloudcore.errors import (
+    AlreadyExists,
+    AuthenticationError,
+    CloudcoreError,
+    Conflict,
+    NotFound,
+    PermissionDenied,
+    ProviderError,
+    RateLimited,
+    TransientError,
+)
+
+__all__ = ["error_code", "map_error"]
+
+THROTTLING = frozenset(
+    {
+        "Throttling",
+        "ThrottlingException",
+        "ThrottledException",
+        "RequestThrottledException",
+        "RequestThrottled",
+        "TooManyRequestsException",
+        "ProvisionedThroughputExceededException",
+        "RequestLimitExceeded",
+        "BandwidthLimitExceeded",
+        "SlowDown",
+        "PriorRequestNotComplete",
+        "EC2ThrottledException",
+    }
+)
+TRANSIENT = frozenset(
+    {
+        "InternalError",
+        "InternalFailure",
+        "InternalServerError",
+        "InternalServiceError",
+        "InternalServiceErrorException",
+        "ServiceUnavailable",
+        "ServiceUnavailableException",
+        "ServerException",
+        "WAFInternalErrorException",
+        "RequestTimeout",
+        "RequestTimeoutException",
+        "IDPCommunicationError",
+        "WAFUnavailableEntityException",
+    }
+)
+NOT_FOUND = frozenset(
+    {
+        "ResourceNotFoundException",
+        "ResourceNotFound",
+        "ClusterNotFoundException",
+        "ServiceNotFoundException",
+        "ObjectNotFoundException",
+        "DBInstanceNotFound",
+        "DBInstanceNotFoundFault",
+        "DBSnapshotNotFound",
+        "DBSnapshotNotFoundFault",
+        "DBSubnetGroupNotFoundFault",
+        "DBParameterGroupNotFound",
+        "ReplicationGroupNotFoundFault",
+        "CacheClusterNotFound",
+        "CacheSubnetGroupNotFoundFault",
+        "NoSuchHostedZone",
+        "WAFNonexistentItemException",
+    }
+)
+ALREADY_EXISTS = frozenset(
+    {
+        "ResourceExistsException",
+        "ResourceAlreadyExistsException",
+        "DBInstanceAlreadyExists",
+        "DBInstanceAlreadyExistsFault",
+        "DBSnapshotAlreadyExists",
+        "DBSnapshotAlreadyExistsFault",
+        "DBSubnetGroupAlreadyExists",
+        "DBParameterGroupAlreadyExists",
+        "ReplicationGroupAlreadyExists",
+        "ReplicationGroupAlreadyExistsFault",
+        "CacheSubnetGroupAlreadyExists",
+        "HostedZoneAlreadyExists",
+        "WAFDuplicateItemException",
+        "WafV2DuplicateItem",  # moto's spelling
+    }
+)
+CONFLICT = frozenset(
+    {
+        "WAFOptimisticLockException",
+        "WAFAssociatedItemException",
+        "ConcurrentModification",
+        "ConcurrentModificationException",
+        "ConflictException",
+        "InvalidDBInstanceState",
+        "InvalidDBInstanceStateFault",
+        "InvalidDBSnapshotState",
+        "InvalidDBSnapshotStateFault",
+        "InvalidReplicationGroupState",
+        "InvalidReplicationGroupStateFault",
+        "InvalidChangeBatch",
+        "PreconditionNotMetException",
+        "ResourceInUseException",
+        "ResourceInUse",
+        "UpdateInProgressException",
+    }
+)
+AUTHENTICATION = frozenset(
+    {
+        "UnrecognizedClientException",
+        "InvalidClientTokenId",
+        "ExpiredToken",
+        "ExpiredTokenException",
+        "InvalidSignatureException",
+        "SignatureDoesNotMatch",
+        "AuthFailure",
+        "MissingAuthenticationToken",
+        "IncompleteSignature",
+        "RequestExpired",
+    }
+)
+PERMISSION = frozenset(
+    {
+        "AccessDenied",
+        "AccessDeniedException",
+        "UnauthorizedOperation",
+        "UnauthorizedException",
+        "AuthorizationError",
+        "NotAuthorized",
+        "OptInRequired",
+        "WAFForbiddenException",
+    }
+)
+
+_DELETED_MARKERS = ("marked for deletion", "marked deleted", "scheduled for deletion")
+
+
+def error_code(exc: BaseException) -> str | None:
+    """The AWS error code of a botocore ``ClientError``, else ``None``."""
+    response = getattr(exc, "response", None)
+    if isinstance(response, dict):
+        code = response.get("Error", {}).get("Code")
+        return str(code) if code else None
+    return None
+
+
+def _status(exc: BaseException) -> int | None:
+    response = getattr(exc, "response", None)
+    if isinstance(response, dict):
+        status = response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+        return int(status) if status else None
+    return None
+
+
+def _retry_after(exc: BaseException) -> float | None:
+    response = getattr(exc, "response", None)
+    if not isinstance(response, dict):
+        return None
+    headers = response.get("ResponseMetadata", {}).get("HTTPHeaders", {}) or {}
+    value = headers.get("retry-after")
+    try:
+        return max(float(value), 0.0) if value is not None else None
+    except ValueError:
+        return None
+
+
+def _message(exc: BaseException) -> str:
+    response: Any = getattr(exc, "response", None)
+    if isinstance(response, dict):
+        err = response.get("Error", {})
+        msg = err.get("Message") or err.get("message")
+        if msg:
+            return " ".join(str(msg).split())
+    return str(exc)
+
+
+def map_error(exc: Exception) -> CloudcoreError | None:
+    """Translate a botocore exception; ``None`` means "not a botocore error I know"."""
+    if isinstance(exc, CloudcoreError):
+        return exc
+    from botocore import exceptions as bex
+
+    if isinstance(exc, bex.ClientError):
+        return _map_client_error(exc)
+    if isinstance(exc, bex.NoCredentialsError | bex.PartialCredentialsError):
+        return AuthenticationError(
+            f"{exc}: configure credentials through boto3's standard chain "
+            "(environment, ~/.aws files, SSO, or an instance/container role)"
+        )
+    if isinstance(exc, bex.NoRegionError):
+        return ProviderError(f"{exc}: pass region= or set AWS_REGION")
+    if isinstance(
+        exc,
+        bex.EndpointConnectionError
+        | bex.ConnectionClosedError
+        | bex.ConnectTimeoutError
+        | bex.ReadTimeoutError
+        | bex.ResponseStreamingError,
+    ):
+        return TransientError(f"{type(exc).__name__}: {exc}")
+    from botocore.parsers import ResponseParserError
+
+    if isinstance(exc, ResponseParserError):
+        return TransientError(f"unreadable response from AWS: {exc}")
+    if isinstance(exc, bex.ParamValidationError):
+        return ProviderError(f"request rejected by botocore: {exc}", code="ParamValidationError")
+    return None
+
+
+def _map_client_error(exc: Exception) -> CloudcoreError:
+    code = error_code(exc) or ""
+    status = _status(exc)
+    message = f"{_message(exc)} ({code or status})"
+    if code in THROTTLING or status == 429:
+        return RateLimited(message, retry_after=_retry_after(exc))
+    if code in TRANSIENT or (status is not None and status >= 500):
+        return TransientError(message)
+    if code in NOT_FOUND:
+        return NotFound(message)
+    if code == "InvalidRequestException" and any(
+        m in _message(exc).lower() for m in _DELETED_MARKERS
+    ):
+        return NotFound(message)  # a secret pending deletion reads as gone
+    if code in ALREADY_EXISTS:
+        return AlreadyExists(message)
+    if code in CONFLICT:
+        return Conflict(message)
+    if code in AUTHENTICATION:
+        return AuthenticationError(message)
+    if code in PERMISSION:
+        return PermissionDenied(message)
+    return ProviderError(message, code=code or None)

@@ -1,0 +1,21 @@
+"""Registers the ``aws`` driver. Imports no SDK: boto3 is loaded only when a provider is built."""
+
+from __future__ import annotations
+
+from cloudcore.hookspecs import RegisterDriver, hookimpl
+
+CAPABILITIES = ("compute", "database", "cache", "dns", "waf", "secrets", "discovery")
+
+
+@hookimpl
+def cloudcore_register_drivers(register: RegisterDriver) -> None:
+    register(
+        name="aws",
+        factory="cloudcore_aws.provider:AWSProvider",
+        extra="aws",
+        requires=("boto3", "botocore"),
+        capabilities=CAPABILITIES,
+        test_target="cloudcore_aws.testing:fake_target",
+        description="AWS: ECS Fargate, RDS Postgres, ElastiCache Redis, Secrets Manager, "
+        "Route53, WAFv2, Resource Groups Tagging",
+    )
