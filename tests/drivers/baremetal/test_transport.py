@@ -56,17 +56,21 @@ def _other_key_line(tmp_path: Path, address: str, port: int) -> str:
 def test_host_key_mismatch_is_refused(loopback, tmp_path):
     kh = tmp_path / "known_hosts"
     kh.write_text(_other_key_line(tmp_path, "127.0.0.1", loopback.sshd.port))
-    with loopback.provider(spec={"known_hosts": str(kh)}) as p:
-        with pytest.raises(PermissionDenied, match="host key mismatch"):
-            p.list_secrets()
+    with (
+        loopback.provider(spec={"known_hosts": str(kh)}) as p,
+        pytest.raises(PermissionDenied, match="host key mismatch"),
+    ):
+        p.list_secrets()
 
 
 def test_unknown_host_key_is_refused_unless_opted_in(loopback, tmp_path):
     kh = tmp_path / "empty_known_hosts"
     kh.write_text("")
-    with loopback.provider(spec={"known_hosts": str(kh)}) as p:
-        with pytest.raises(PermissionDenied, match="not pinned"):
-            p.list_secrets()
+    with (
+        loopback.provider(spec={"known_hosts": str(kh)}) as p,
+        pytest.raises(PermissionDenied, match="not pinned"),
+    ):
+        p.list_secrets()
     with loopback.provider(spec={"known_hosts": str(kh), "accept_unknown_host_keys": True}) as p:
         assert isinstance(p.list_secrets(), list)
 
@@ -78,26 +82,32 @@ def test_pinned_fingerprints(loopback, tmp_path):
     with loopback.provider(spec={"known_hosts": str(kh), "host_key_fingerprints": [good]}) as p:
         assert isinstance(p.list_secrets(), list)
     bad = "SHA256:" + "A" * 43
-    with loopback.provider(spec={"known_hosts": str(kh), "host_key_fingerprints": [bad]}) as p:
-        with pytest.raises(PermissionDenied):
-            p.list_secrets()
+    with (
+        loopback.provider(spec={"known_hosts": str(kh), "host_key_fingerprints": [bad]}) as p,
+        pytest.raises(PermissionDenied),
+    ):
+        p.list_secrets()
 
 
 def test_wrong_key_is_an_authentication_error(loopback, tmp_path):
     key = tmp_path / "stranger"
     subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)], check=True)
-    with loopback.provider(spec={"key_filename": str(key)}) as p:
-        with pytest.raises(AuthenticationError):
-            p.list_secrets()
+    with (
+        loopback.provider(spec={"key_filename": str(key)}) as p,
+        pytest.raises(AuthenticationError),
+    ):
+        p.list_secrets()
 
 
 def test_closed_port_is_transient(loopback):
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    with loopback.provider(spec={"port": port}) as p:
-        with pytest.raises(TransientError, match="cannot connect"):
-            p.list_secrets()
+    with (
+        loopback.provider(spec={"port": port}) as p,
+        pytest.raises(TransientError, match="cannot connect"),
+    ):
+        p.list_secrets()
 
 
 def test_injected_faults_retry_reads_and_never_repeat_writes(bm):
