@@ -196,7 +196,9 @@ class GCPCompute(GCPBase):
             raise AlreadyExists(
                 f"Cloud Run service {name!r} exists and is not managed by cloudcore"
             )
-        if _subset(want, _as_dict(current)):
+        have = _as_dict(current)
+        have.setdefault("scaling", {}).setdefault("scaling_mode", _AUTOMATIC)  # unset = automatic
+        if _subset(want, have):
             return self._result(name, current, False, config.replicas)
         update = run_v2.Service(want)
         update.name = current.name
