@@ -82,6 +82,13 @@ def render(reports: Sequence[dict[str, Any]]) -> str:
             f"({rep.get('duration_seconds', '?')} s, cloudcore {rep.get('cloudcore_version', '?')})."
         )
         out.append("")
+        declared = [
+            f"{cap} ({', '.join(row['features']) or 'no features'})"
+            for cap, row in rep.get("capabilities", {}).items()
+            if row.get("declared")
+        ]
+        if declared:
+            out += ["Declares: " + "; ".join(declared) + ".", ""]
         if rep.get("error"):
             out += [f"Run error: `{str(rep['error']).splitlines()[0][:300]}`", ""]
         failures = rep.get("failures", [])

@@ -121,6 +121,8 @@ def _cloudcore_requirements(request: pytest.FixtureRequest) -> None:
     declared = sorted(str(c) for c in prov.capabilities)
     request.node.user_properties.append(("cloudcore_declared", json.dumps(declared)))
     request.node.user_properties.append(("cloudcore_provider", str(prov.name)))
+    feats = {str(c): sorted(prov.features.get(c, ())) for c in prov.capabilities}
+    request.node.user_properties.append(("cloudcore_features", json.dumps(feats)))
     missing: str | None = None
     feature: str | None = None
     if not prov.supports(capability):

@@ -67,6 +67,7 @@ class SuiteReport:
         mode: ``"fake"`` (its test target) or ``"live"`` (connected with its normal options).
         results: One entry per test that ran.
         declared: Capabilities the provider declares.
+        features: Features it declares, per capability.
         provider: The provider's ``name``.
         error: Set when the run itself broke (collection error, unknown driver).
         duration: Seconds.
@@ -76,6 +77,7 @@ class SuiteReport:
     mode: str = "fake"
     results: list[TestResult] = field(default_factory=list)
     declared: list[str] = field(default_factory=list)
+    features: dict[str, list[str]] = field(default_factory=dict)
     provider: str = ""
     error: str = ""
     duration: float = 0.0
@@ -136,6 +138,7 @@ class SuiteReport:
             "capabilities": {
                 cap: {
                     "declared": cap in self.declared,
+                    "features": self.features.get(cap, []),
                     "status": self.capability_status(cap),
                     **counts[cap],
                     "tests": {r.name: r.outcome for r in self.results if r.capability == cap},
@@ -193,6 +196,7 @@ class _Collector:
         self.meta: dict[str, tuple[str, str]] = {}
         self.results: dict[str, TestResult] = {}
         self.declared: list[str] = []
+        self.features: dict[str, list[str]] = {}
         self.provider = ""
         self.errors: list[str] = []
 
@@ -220,6 +224,7 @@ class _Collector:
         props = dict(report.user_properties)
         if "cloudcore_declared" in props:
             self.declared = json.loads(props["cloudcore_declared"])
+            self.features = json.loads(str(props.get("cloudcore_features", "{}")))
             self.provider = str(props.get("cloudcore_provider", ""))
         if report.failed:
             if result.outcome != "failed":
@@ -301,6 +306,7 @@ def run_suite(
             code = pytest.main(args, plugins=[collector])
         report.results = [r for r in collector.results.values() if r.outcome]
         report.declared = collector.declared
+        report.features = collector.features
         report.provider = collector.provider
         if collector.errors:
             report.error = collector.errors[0]
