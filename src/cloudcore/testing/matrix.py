@@ -83,7 +83,7 @@ def render(reports: Sequence[dict[str, Any]]) -> str:
         )
         out.append("")
         declared = [
-            f"{cap} ({', '.join(row['features']) or 'no features'})"
+            f"{cap} ({', '.join(row['features']) or 'no features'})" if "features" in row else cap
             for cap, row in rep.get("capabilities", {}).items()
             if row.get("declared")
         ]
