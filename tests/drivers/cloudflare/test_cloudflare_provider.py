@@ -43,7 +43,9 @@ def test_connect_with_options_and_the_sdk_environment_variable(
     with cloudcore.connect(
         "cloudflare", zones=["example.com"], account_id=fake.account_id, base_url=fake.base_url
     ) as cf:
-        cf.create_dns_record("x.example.com", "192.0.2.1")
+        with cloudcore.record() as rec:
+            cf.create_dns_record("x.example.com", "192.0.2.1")
+        assert [c.operation for c in rec.mutating_calls()] == ["POST /zones/{id}/dns_records/batch"]
         assert [r.name for r in cf.list_dns_records("example.com")] == ["x.example.com"]
     monkeypatch.setenv("CLOUDFLARE_API_TOKEN", "wrong")
     with (
