@@ -78,9 +78,13 @@ class AccountState:
         items = []
         for item in body:
             try:
-                ip = str(ipaddress.ip_network(str(item.get("ip")), strict=True))
+                net = ipaddress.ip_network(str(item.get("ip")), strict=True)
             except (ValueError, AttributeError):
                 raise ApiError(400, 10021, f"invalid list item {item!r}") from None
+            low, high = (8, 32) if net.version == 4 else (12, 64)
+            if not low <= net.prefixlen <= high:
+                raise ApiError(400, 10021, f"{net}: IPv4 /8-/32 and IPv6 /12-/64 only")
+            ip = str(net)
             items.append({"id": new_id(), "ip": ip, "comment": item.get("comment") or ""})
         self.list_items[lid] = items
         lst["num_items"] = len(items)

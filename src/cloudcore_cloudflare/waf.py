@@ -17,6 +17,7 @@ rules with more than ``ip_list_threshold`` addresses reference an account IP lis
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import time
 from typing import Any
 
@@ -288,6 +289,7 @@ class CloudflareWAF(CloudflareCore):
         for pos, rule in enumerate(rules, start=1):
             lname: str | None = None
             if isinstance(rule, IPRule) and len(rule.cidrs) > self.ip_list_threshold:
+                _check_list_items(rule)
                 lname = list_name(zone, rule.name or f"ip-{pos}")
                 want_lists[lname] = rule.cidrs
             phase, body = build_rule(rule, pos, lname)
@@ -359,6 +361,19 @@ _COMPARED = (
     "action_parameters",
     "ratelimit",
 )
+
+
+def _check_list_items(rule: IPRule) -> None:
+    """Cloudflare IP lists take IPv4 /8-/32 and IPv6 /12-/64: refuse others before any write."""
+    for cidr in rule.cidrs:
+        net = ipaddress.ip_network(cidr)
+        low, high = (8, 32) if net.version == 4 else (12, 64)
+        if not low <= net.prefixlen <= high:
+            raise ConfigurationError(
+                f"rules: {rule.name}: {cidr} cannot go in a Cloudflare IP list (IPv4 /{low}-/{high}"
+                ", IPv6 /12-/64); use fewer addresses than ip_list_threshold to keep them inline",
+                field="cidrs",
+            )
 
 
 def _list_refs(expression: str) -> set[str]:

@@ -123,3 +123,12 @@ def test_target_defaults_to_the_first_zone_and_names_a_zone(cf: Any) -> None:
     assert cf.get_waf_rules() == RULES[:1]
     with pytest.raises(ConfigurationError, match="target"):
         cf.get_waf_rules("example.net")
+
+
+def test_addresses_an_ip_list_cannot_hold_are_refused_first(cf: Any, fake: FakeCloudflare) -> None:
+    cidrs = [f"2001:db8::{i:x}" for i in range(30)]  # /128s: lists take IPv6 /12-/64 only
+    fake.clear_log()
+    with pytest.raises(ConfigurationError, match="IP list"):
+        cf.configure_waf([IPRule(name="v6", cidrs=cidrs)], target="example.com")
+    assert fake.write_requests() == 0
+    assert cf.configure_waf([IPRule(name="v6", cidrs=cidrs[:5])], target="example.com")
