@@ -48,12 +48,12 @@ class SupervisordManager(Manager):
         d = self._dir
         return (
             "; managed-by=cloudcore\n"
-            f"[unix_http_server]\nfile={d}/supervisor.sock\nchmod=0700\n\n"
+            f"[unix_http_server]\nfile={d}/sock\nchmod=0700\n\n"
             f"[supervisord]\nlogfile={d}/supervisord.log\npidfile={d}/supervisord.pid\n"
             f"childlogdir={d}/logs\nlogfile_maxbytes=5MB\nlogfile_backups=1\n\n"
             "[rpcinterface:supervisor]\n"
             "supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface\n\n"
-            f"[supervisorctl]\nserverurl=unix://{d}/supervisor.sock\n\n"
+            f"[supervisorctl]\nserverurl=unix://{d}/sock\n\n"
             f"[include]\nfiles = {d}/conf.d/*.conf\n"
         )
 
@@ -105,6 +105,12 @@ class SupervisordManager(Manager):
                 return True
             time.sleep(0.05)
         raise TimeoutError(f"supervisord did not start on {t.label}")
+
+    def shutdown(self) -> None:
+        """Stop cloudcore's supervisord on the host (and every program it runs)."""
+        with self.host.lock:
+            self._ctl("shutdown", mutating=True, check=False)
+            self.host.set_fact("supervisord_up", None)
 
     def _program_conf(self, prog: Program) -> str:
         user = f"user={prog.user}\n" if prog.user else ""
