@@ -48,6 +48,7 @@ class TestResult:
         capability: The capability it is counted under.
         outcome: One of :data:`OUTCOMES`.
         message: Failure text, or the reason for unsupported / not testable.
+        duration: Seconds (setup, call and teardown).
     """
 
     __test__ = False  # not a pytest test class
@@ -56,6 +57,7 @@ class TestResult:
     capability: str
     outcome: str = "passed"
     message: str = ""
+    duration: float = 0.0
 
 
 @dataclass
@@ -150,6 +152,10 @@ class SuiteReport:
                 for r in self.results
                 if r.outcome == "failed"
             ],
+            "slowest": [
+                {"test": r.name, "seconds": round(r.duration, 2)}
+                for r in sorted(self.results, key=lambda r: -r.duration)[:10]
+            ],
             "unsupported": {
                 r.name: r.message
                 for r in self.results
@@ -222,6 +228,7 @@ class _Collector:
         cap, name = self.meta.get(report.nodeid, ("other", report.nodeid.split("::")[-1]))
         result = self.results.setdefault(report.nodeid, TestResult(name, cap, outcome=""))
         props = dict(report.user_properties)
+        result.duration += float(getattr(report, "duration", 0.0) or 0.0)
         if "cloudcore_declared" in props:
             self.declared = json.loads(props["cloudcore_declared"])
             self.features = json.loads(str(props.get("cloudcore_features", "{}")))

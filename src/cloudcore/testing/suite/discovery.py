@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -40,10 +41,17 @@ def _check_schema(schema: dict[str, Any], what: str) -> None:
         import jsonschema
     except ImportError:  # pragma: no cover - jsonschema comes with cloudcore[dev]
         not_testable("validating JSON Schemas needs the jsonschema package")
+    key = json.dumps(schema, sort_keys=True, default=str)
+    if key in _VALID:
+        return  # the same schema (many resources share one) was validated already
     try:
         jsonschema.Draft202012Validator.check_schema(schema)
     except jsonschema.SchemaError as exc:
         raise AssertionError(f"{what}: not a valid JSON Schema: {exc.message}") from None
+    _VALID.add(key)
+
+
+_VALID: set[str] = set()
 
 
 def _create_one_of_each(
