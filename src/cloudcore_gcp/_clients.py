@@ -23,7 +23,10 @@ __all__ = ["Clients"]
 _SCOPES = ("https://www.googleapis.com/auth/cloud-platform",)
 _DEFAULT_HOSTS = {
     "compute": "https://compute.googleapis.com",
+    "logging": "https://logging.googleapis.com",
 }
+_READ_ONLY_POSTS = ("/v2/entries:list",)
+"""POST requests that only read (Cloud Logging's query), not counted as mutating."""
 
 
 class Clients:
@@ -80,7 +83,7 @@ class Clients:
                 provider,
                 service,
                 f"{method} {path}",
-                mutating=method.upper() != "GET",
+                mutating=method.upper() != "GET" and not path.endswith(_READ_ONLY_POSTS),
                 status=response.status_code,
             )
             return response

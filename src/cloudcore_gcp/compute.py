@@ -12,6 +12,9 @@ Mapping (documented in docs/drivers/gcp.md):
 * ``extras``: ``ingress`` (``all`` | ``internal`` | ``internal-and-cloud-load-balancing`` |
   ``none``), ``concurrency``, ``service_account``, ``timeout_seconds``.
 
+Logs come from Cloud Logging (``entries:list`` on the ``cloud_run_revision`` resource of the
+service), newest ``limit`` lines, returned oldest first.
+
 ``deploy_service`` reads the service and compares the fields it manages before writing: an
 unchanged config sends no PATCH, so Cloud Run creates no new revision.
 """
@@ -19,11 +22,13 @@ unchanged config sends no PATCH, so Cloud Run creates no new revision.
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from typing import Any
 
 from cloudcore.errors import AlreadyExists, ConfigurationError
 from cloudcore.models import (
     DeploymentResult,
+    LogEntry,
     ServiceConfig,
     ServiceEvent,
     ServiceState,
@@ -34,6 +39,7 @@ from cloudcore.models import (
 from cloudcore.models._base import NAME_TAG_KEY
 
 from ._base import GCPBase, labels_for, managed
+from ._errors import raise_for_response
 from .secrets import secret_id
 
 __all__ = ["GCPCompute"]
@@ -150,6 +156,27 @@ def _as_dict(service: Any) -> dict[str, Any]:
         )
     )
     return out
+
+
+def _log_entry(entry: dict[str, Any]) -> LogEntry:
+    payload = entry.get("jsonPayload")
+    if "textPayload" in entry:
+        message = str(entry["textPayload"])
+    elif isinstance(payload, dict):
+        message = str(payload.get("message") or json.dumps(payload, sort_keys=True))
+    else:
+        message = json.dumps(entry.get("protoPayload") or {}, sort_keys=True)
+    stamp = str(entry.get("timestamp") or entry.get("receiveTimestamp") or "")
+    try:
+        when = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+    except ValueError:
+        when = utcnow()
+    labels = (entry.get("resource") or {}).get("labels") or {}
+    return LogEntry(
+        time=when if when.tzinfo else when.replace(tzinfo=UTC),
+        message=message,
+        source=labels.get("revision_name") or entry.get("logName"),
+    )
 
 
 def _short(revision: str) -> str:
@@ -301,6 +328,44 @@ class GCPCompute(GCPBase):
                 )
             )
         return sorted(out, key=lambda s: s.name)
+
+    def _get_logs(self, name: str, since: datetime | None, limit: int) -> list[LogEntry]:
+        """The service's log lines from Cloud Logging (``entries:list`` over REST)."""
+        self._managed_service(name)  # NotFound for a missing service
+        session = self.clients.session("logging")
+        url = f"{self.clients.base_url('logging')}/v2/entries:list"
+        flt = (
+            f'resource.type="cloud_run_revision" AND resource.labels.service_name="{name}" '
+            f'AND resource.labels.location="{self.location}"'
+        )
+        if since is not None:
+            stamp = since.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+            flt += f' AND timestamp>="{stamp}"'
+        entries: list[dict[str, Any]] = []
+        token = ""
+        while len(entries) < limit:
+            body: dict[str, Any] = {
+                "resourceNames": [f"projects/{self.project}"],
+                "filter": flt,
+                "orderBy": "timestamp desc",
+                "pageSize": min(limit - len(entries), 1000),
+            }
+            if token:
+                body["pageToken"] = token
+
+            def fetch(payload: dict[str, Any] = body) -> dict[str, Any]:
+                resp = session.post(url, json=payload, timeout=self._timeout)
+                raise_for_response(resp)
+                out: dict[str, Any] = resp.json()
+                return out
+
+            page = self.call(fetch)
+            entries += page.get("entries", [])
+            token = str(page.get("nextPageToken", ""))
+            if not token:
+                break
+        lines = [_log_entry(e) for e in reversed(entries[:limit])]  # newest first → oldest first
+        return sorted(lines, key=lambda e: e.time)  # stable: equal times keep Logging's order
 
     def _delete_service(self, name: str) -> None:
         from google.api_core import exceptions as gexc

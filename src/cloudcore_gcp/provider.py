@@ -34,7 +34,9 @@ class GCPProvider(
     name = "gcp"
     capabilities = frozenset(C)
     features = {
-        C.COMPUTE: frozenset({"images", "autoscaling", "health_check", "secrets_env", "endpoint"}),
+        C.COMPUTE: frozenset(
+            {"images", "autoscaling", "health_check", "secrets_env", "endpoint", "logs"}
+        ),
         C.DATABASE: frozenset(
             {"postgres", "high_availability", "backups", "restore", "encryption"}
         ),
@@ -59,8 +61,6 @@ class GCPProvider(
         C.DISCOVERY: frozenset({"tags", "schemas"}),
     }
     unsupported_reasons = {
-        "compute:logs": "Cloud Logging is not wired into the gcp driver yet; read a service's "
-        "logs with `gcloud run services logs read NAME` or the Cloud Logging API",
         "compute:commands": "Cloud Run runs container images: give an image (a command then "
         "overrides its entry point)",
         "dns:proxied": "Cloud DNS has no proxy mode; compose with cloudflare for proxied records",

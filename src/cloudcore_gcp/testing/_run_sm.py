@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import copy
 import json
+import re
 import secrets
 from typing import Any
 
@@ -27,10 +28,12 @@ class RunSecretsRedisAPI(FakeServer):
     versions: dict[str, list[Json]]
     redis: dict[str, Json]
     operations: dict[str, Json]
+    log_entries: list[Json]
 
     def _reset_run_sm(self) -> None:
         self.services, self.secrets, self.versions = {}, {}, {}
         self.redis, self.operations = {}, {}
+        self.log_entries = []
 
     def _register_run_sm(self) -> None:
         loc = r"/v2/projects/{p}/locations/{l}"
@@ -40,6 +43,7 @@ class RunSecretsRedisAPI(FakeServer):
         self.route("PATCH", loc + "/services/{s}", self._run_patch)
         self.route("DELETE", loc + "/services/{s}", self._run_delete)
         self.route("GET", loc + "/operations/{o}", self._op_get)
+        self.route("POST", "/v2/entries:list", self._logs_list)
         sm = r"/v1/projects/{p}/secrets"
         self.route("POST", sm, self._sm_create)
         self.route("GET", sm, self._sm_list)
@@ -108,6 +112,7 @@ class RunSecretsRedisAPI(FakeServer):
                 f"{svc['name'].rsplit('/services/', 1)[0]}/revisions/{rev}"
             )
             svc["latestReadyRevision"] = svc["latestCreatedRevision"]
+            self.write_log(sid, f"Revision {rev} deployed and serving 100% of traffic.")
         ok = {"state": _SUCCEEDED, "lastTransitionTime": svc["updateTime"]}
         svc["terminalCondition"] = {"type": "Ready", **ok}
         svc["conditions"] = [{"type": "RoutesReady", **ok}, {"type": "ConfigurationsReady", **ok}]
@@ -153,6 +158,42 @@ class RunSecretsRedisAPI(FakeServer):
         if svc is None:
             raise ApiError(404, f"Resource '{req.groups[2]}' was not found")
         return self._operation(self._run_parent(req), _RUN_SERVICE, _public(svc))
+
+    # ---------------------------------------------------------- Cloud Logging
+    def write_log(self, service: str, message: str, location: str | None = None) -> Json:
+        """Append a log line of a Cloud Run service (what its containers would print)."""
+        with self.lock:
+            entry = {
+                "logName": f"projects/{self.project}/logs/run.googleapis.com%2Fstdout",
+                "insertId": self.new_uuid()[:16],
+                "timestamp": now_rfc3339(),
+                "textPayload": message,
+                "resource": {
+                    "type": "cloud_run_revision",
+                    "labels": {"service_name": service, "location": location or self.region},
+                },
+            }
+            self.log_entries.append(entry)
+        return entry
+
+    def _logs_list(self, req: Request) -> tuple[int, Json]:
+        flt = str(req.body.get("filter", ""))
+        want = dict(re.findall(r'resource\.labels\.(\w+)="([^"]*)"', flt))
+        since = re.search(r'timestamp>="([^"]+)"', flt)
+        items = [
+            e
+            for e in sorted(self.log_entries, key=lambda e: e["timestamp"])  # stable: ties in order
+            if all(e["resource"]["labels"].get(k) == v for k, v in want.items())
+            and (since is None or e["timestamp"] >= since.group(1))
+        ]
+        if "desc" in req.body.get("orderBy", ""):
+            items.reverse()
+        size = max(1, min(int(req.body.get("pageSize") or self.page_size), self.page_size))
+        start = int(req.body.get("pageToken") or 0)
+        out: Json = {"entries": items[start : start + size]}
+        if start + size < len(items):
+            out["nextPageToken"] = str(start + size)
+        return 200, out
 
     # -------------------------------------------------------- Secret Manager
     def _sm_name(self, req: Request) -> str:

@@ -40,7 +40,7 @@ _STATUS_NAMES = {
 
 def now_rfc3339() -> str:
     """The current UTC time as RFC 3339 with fractional seconds (what Google APIs send)."""
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 class ApiError(Exception):

@@ -117,8 +117,22 @@ def test_delete_when_gone_and_status_of_missing(gcp: Any, fake: Any) -> None:
         gcp.get_service_status("api")
 
 
-def test_logs_are_unsupported_with_the_reason(gcp: Any) -> None:
-    with pytest.raises(Unsupported, match="Cloud Logging"):
-        gcp.get_logs("api")
+def test_logs_from_cloud_logging_oldest_first(gcp: Any, fake: Any) -> None:
+    gcp.deploy_service("api", _config())
+    for i in range(7):
+        fake.write_log("api", f"line {i}")
+    fake.write_log("other", "not mine")
+    with cloudcore.record() as rec:
+        logs = gcp.get_logs("api", limit=6)
+    assert [e.message for e in logs] == [f"line {i}" for i in range(1, 7)]  # the newest 6
+    assert [e.time for e in logs] == sorted(e.time for e in logs)
+    assert rec.mutating_calls() == []  # entries:list is a POST that only reads
+    later = gcp.get_logs("api", since=logs[-1].time)
+    assert [e.message for e in later] == ["line 6"]
+    with pytest.raises(NotFound):
+        gcp.get_logs("missing")
+
+
+def test_command_only_services_are_unsupported_with_the_reason(gcp: Any) -> None:
     with pytest.raises(Unsupported, match="container images"):
         gcp.deploy_service("job", ServiceConfig(command=("sleep", "1")))
