@@ -42,3 +42,21 @@ def test_compute_v1_is_not_imported_unless_waf_is_used() -> None:
     )
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.strip().endswith("OK")
+
+
+def test_plugin_registers_the_driver_and_its_test_target() -> None:
+    from cloudcore.registry import available_drivers, load_factory, load_test_target
+
+    info = available_drivers()["gcp"]
+    assert info.extra == "gcp" and info.installed
+    assert set(info.capabilities) == {
+        "compute",
+        "database",
+        "cache",
+        "dns",
+        "waf",
+        "secrets",
+        "discovery",
+    }
+    assert load_factory("gcp").__name__ == "GCPProvider"
+    assert load_test_target("gcp").__name__ == "fake_target"
