@@ -14,9 +14,15 @@ from typing import Any
 
 import pytest
 from hypothesis import strategies as st
-from hypothesis_jsonschema import from_schema
 
 from cloudcore.testing.memory.target import memory_target
+
+
+def from_schema(schema: dict[str, Any]) -> st.SearchStrategy[Any]:
+    """hypothesis-jsonschema's strategy, imported late (it builds strategies at import)."""
+    from hypothesis_jsonschema import from_schema as leaf
+
+    return leaf(schema)
 
 
 def _object(schema: dict[str, Any]) -> st.SearchStrategy[dict[str, Any]]:
