@@ -20,6 +20,7 @@ import re
 from functools import partial
 from typing import Any
 
+from cloudcore._context import current_call
 from cloudcore.errors import ConfigurationError, NotFound
 from cloudcore.models import DNSRecord, RecordType, zone_for
 
@@ -163,8 +164,11 @@ class AWSDNS(AWSBase):
 
     # ---------------------------------------------------------------- zones
     def _hosted_zones(self, refresh: bool = False) -> list[tuple[str, str]]:
+        """Hosted zones, read once per protocol call (a zone added since must be seen)."""
+        ctx = current_call()
         zones = self._zones
-        if zones is None or refresh:
+        if zones is None or refresh or self._zones_read_in is not ctx:
+            self._zones_read_in = ctx
             public: list[tuple[str, str]] = []
             private: list[tuple[str, str]] = []
             for page in self._route53().get_paginator("list_hosted_zones").paginate():
@@ -183,12 +187,11 @@ class AWSDNS(AWSBase):
 
     def _zone_of(self, name: str) -> tuple[str, str]:
         """``(zone name, zone id)`` of the hosted zone holding ``name`` (longest suffix)."""
-        for refresh in (False, True):
-            zones = dict(self._hosted_zones(refresh))
-            found = zone_for(name, list(zones))
-            if found is not None:
-                return found, zones[found]
-        raise NotFound(f"no Route53 hosted zone holds {name!r}")
+        zones = dict(self._hosted_zones())
+        found = zone_for(name, list(zones))
+        if found is None:
+            raise NotFound(f"no Route53 hosted zone holds {name!r}")
+        return found, zones[found]
 
     # -------------------------------------------------------------- reading
     def _rrsets(self, zone_id: str) -> list[dict[str, Any]]:

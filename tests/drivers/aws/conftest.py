@@ -10,8 +10,8 @@ import pytest
 pytest.importorskip("boto3", reason="the AWS driver's tests need the [aws] extra")
 pytest.importorskip("moto", reason="the AWS driver's tests need moto[server] ([dev] extra)")
 
-from cloudcore_aws.provider import AWSProvider  # noqa: E402
-from cloudcore_aws.testing import MotoTarget, fake_target  # noqa: E402
+from cloudcore_aws.provider import AWSProvider
+from cloudcore_aws.testing import MotoTarget, fake_target
 
 logging.getLogger("werkzeug").setLevel(logging.ERROR)
 
