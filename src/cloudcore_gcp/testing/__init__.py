@@ -43,6 +43,8 @@ class FakeGCP(RunSecretsRedisAPI, SqlDnsArmorAPI):
         region: Region served.
         page_size: Largest page returned by any list call.
         zones: DNS zones to create at start (and after each :meth:`reset`).
+        operation_polls: Polls each long-running operation answers "not done" before "done"
+            (0: done at once). Set ``fake.operation_polls`` to change it for one test.
     """
 
     def __init__(
@@ -51,9 +53,11 @@ class FakeGCP(RunSecretsRedisAPI, SqlDnsArmorAPI):
         region: str = "us-central1",
         page_size: int = 5,
         zones: tuple[str, ...] = DEFAULT_ZONES,
+        operation_polls: int = 0,
     ) -> None:
         super().__init__(project, region, page_size)
         self.default_zones = zones
+        self.default_operation_polls = operation_polls
         self._register_run_sm()
         self._register_sql_dns_armor()
         self.reset()
@@ -65,6 +69,7 @@ class FakeGCP(RunSecretsRedisAPI, SqlDnsArmorAPI):
             self._reset_sql_dns_armor()
             self.faults.clear()
             self.log.clear()
+            self.operation_polls = self.default_operation_polls
             for zone in self.default_zones:
                 self.add_zone(zone)
 
@@ -102,10 +107,11 @@ def fake_target(**options: Any) -> Iterator[Any]:
     """The ``gcp`` test target: start a fresh :class:`FakeGCP`, yield a connected provider with
     the fake's fault injector attached, and tear both down.
 
-    Keyword options go to the provider (``retry=...``), except ``page_size`` and ``zones``
-    which configure the fake.
+    Keyword options go to the provider (``retry=...``), except ``page_size``, ``zones`` and
+    ``operation_polls``, which configure the fake.
     """
-    fake_kw = {k: options.pop(k) for k in ("page_size", "zones") if k in options}
+    fake_kw = {k: options.pop(k) for k in ("page_size", "zones", "operation_polls") if k in options}
+    fake_kw.setdefault("operation_polls", 1)  # every operation is polled once, as in real life
     fake = FakeGCP(**fake_kw).start()
     try:
         provider = connect_to(fake, **options)  # type: ignore[arg-type]

@@ -65,14 +65,17 @@ class RunSecretsRedisAPI(FakeServer):
     def _operation(self, parent: str, type_url: str, response: Json) -> tuple[int, Json]:
         name = f"{parent}/operations/{self.new_uuid()}"
         op = {"name": name, "done": True, "response": {"@type": type_url, **response}}
+        op["_pending"] = self.operation_polls
         self.operations[name] = op
-        return 200, op
+        return 200, _op_view(op)
 
     def _op_get(self, req: Request) -> tuple[int, Json]:
         name = req.path.split("/", 2)[2]
         if name not in self.operations:
             raise ApiError(404, f"operation {name} not found")
-        return 200, self.operations[name]
+        op = self.operations[name]
+        op["_pending"] = max(int(op["_pending"]) - 1, 0)
+        return 200, _op_view(op)
 
     # ------------------------------------------------------------- Cloud Run
     def _run_parent(self, req: Request) -> str:
@@ -95,7 +98,7 @@ class RunSecretsRedisAPI(FakeServer):
         svc["uri"] = f"https://{sid}-{self.project[:6]}-uc.a.run.app"
         self._run_apply(svc, template_changed=True)
         self.services[name] = svc
-        return self._operation(parent, _RUN_SERVICE, svc)
+        return self._operation(parent, _RUN_SERVICE, _public(svc))
 
     def _run_apply(self, svc: Json, *, template_changed: bool) -> None:
         gen = int(svc.get("generation", "0")) + 1
@@ -339,6 +342,13 @@ class RunSecretsRedisAPI(FakeServer):
         inst = self._redis_find(req)
         del self.redis[inst["name"]]
         return self._operation(self._run_parent(req), _EMPTY, {"value": {}})
+
+
+def _op_view(op: Json) -> Json:
+    """An operation as the client sees it: not done while polls are still pending."""
+    if op.get("_pending"):
+        return {"name": op["name"], "done": False}
+    return _public(op)
 
 
 def _check_template(template: Json) -> None:

@@ -78,6 +78,11 @@ class FakeServer:
         region: The region/location the fake serves.
         page_size: The largest page any list returns, whatever the client asks (small, so
             pagination is exercised).
+
+    Attributes:
+        operation_polls: How many polls each new long-running operation (Cloud Run and
+            Memorystore LROs, ``sql#operation``, compute operations) answers "not done" before
+            it reports done; 0 answers done at once.
     """
 
     def __init__(
@@ -86,6 +91,7 @@ class FakeServer:
         self.project = project
         self.region = region
         self.page_size = page_size
+        self.operation_polls = 0
         self.faults = FaultQueue()
         self.lock = threading.RLock()
         self.log: list[tuple[str, str, int]] = []

@@ -86,13 +86,16 @@ class SqlDnsArmorAPI(FakeServer):
             "selfLink": f"/sql/v1beta4/projects/{req.groups[0]}/operations/{op_id}",
             **extra,
         }
+        op["_pending"] = self.operation_polls
         self.sql_operations[op_id] = op
-        return 200, op
+        return 200, _pending_view(op, "status", 1)
 
     def _sql_op_get(self, req: Request) -> tuple[int, Json]:
         if req.groups[1] not in self.sql_operations:
             raise ApiError(404, "The Cloud SQL operation does not exist.")
-        return 200, self.sql_operations[req.groups[1]]
+        op = self.sql_operations[req.groups[1]]
+        op["_pending"] = max(int(op["_pending"]) - 1, 0)
+        return 200, _pending_view(op, "status", 2)
 
     def _instance(self, req: Request) -> Json:
         inst = self.sql_instances.get(req.groups[1])
@@ -367,13 +370,16 @@ class SqlDnsArmorAPI(FakeServer):
             "insertTime": now_rfc3339(),
             "selfLink": f"/compute/v1/projects/{project}/global/operations/operation-{op_id}",
         }
+        op["_pending"] = self.operation_polls
         self.compute_operations[op["name"]] = op
-        return 200, op
+        return 200, _pending_view(op, "status", "RUNNING")
 
     def _compute_op_get(self, req: Request) -> tuple[int, Json]:
         if req.groups[1] not in self.compute_operations:
             raise ApiError(404, f"The resource '{req.groups[1]}' was not found")
-        return 200, self.compute_operations[req.groups[1]]
+        op = self.compute_operations[req.groups[1]]
+        op["_pending"] = max(int(op["_pending"]) - 1, 0)
+        return 200, _pending_view(op, "status", "RUNNING")
 
     def _policy(self, req: Request) -> Json:
         policy = self.policies.get(req.groups[1])
@@ -457,6 +463,17 @@ class SqlDnsArmorAPI(FakeServer):
         del policy["rules"][index]
         self._touch(policy)
         return self._compute_op(req, "removeRule", policy["name"])
+
+
+def _pending_view(op: Json, field: str, pending: Any) -> Json:
+    """The operation, still at ``pending`` while polls remain (its work is already applied)."""
+    view = _public(op)
+    if op.get("_pending"):
+        view[field] = pending
+        view.pop("endTime", None)
+        if "progress" in view:
+            view["progress"] = 50
+    return view
 
 
 def _check_rule(rule: Json) -> None:

@@ -72,3 +72,20 @@ def test_fault_queue_answers_429_with_retry_after_then_recovers(fake: Any) -> No
     assert requests.get(f"{fake.url}{P}/secrets", timeout=5).status_code == 200  # reads pass
     assert requests.post(f"{fake.url}{P}/secrets?secretId=x", json={}, timeout=5).status_code == 503
     assert requests.post(f"{fake.url}{P}/secrets?secretId=x", json={}, timeout=5).status_code == 200
+
+
+def test_the_driver_polls_operations_until_done(gcp: Any, fake: Any) -> None:
+    from cloudcore.models import CacheConfig, DatabaseConfig, IPRule
+
+    fake.operation_polls = 2
+    fake.log.clear()
+    assert gcp.deploy_service("api", {"image": "nginx", "port": 8080}).changed
+    gcp.provision_database(DatabaseConfig(name="db"))
+    gcp.provision_cache(CacheConfig(name="cache", auth=False))
+    gcp.configure_waf([IPRule(cidrs=("192.0.2.0/24",))])
+    polls = [p for _, p, _ in fake.log if "/operations/" in p]
+    assert len([p for p in polls if p.startswith("/v2/")]) == 2  # Cloud Run LRO
+    assert len([p for p in polls if p.startswith("/v1/")]) == 2  # Memorystore LRO
+    assert len([p for p in polls if p.startswith("/sql/")]) == 2 * 3  # instance, database, user
+    assert len([p for p in polls if p.startswith("/compute/")]) == 2  # Cloud Armor insert
+    assert gcp.get_service_status("api").state.value == "running"
