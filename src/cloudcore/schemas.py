@@ -24,8 +24,7 @@ from __future__ import annotations
 import copy
 import inspect
 import ipaddress
-from collections.abc import Callable
-from functools import cache, partial
+from functools import cache
 from typing import TYPE_CHECKING, Annotated, Any, get_type_hints
 
 from pydantic import (
@@ -39,6 +38,19 @@ from pydantic import (
     create_model,
 )
 
+from ._jsonschema import (
+    ADDRESS_OR_HOST,
+    FQDN_PATTERN,
+    NAME_PATTERN,
+    RESOURCE_ID_PATTERN,
+    SECRET_KEY_PATTERN,
+    TAGS_SCHEMA,
+    drop_property,
+    filter_for,
+    prop_of,
+    self_contained,
+    tighten_nullable,
+)
 from .capabilities import OPERATIONS, Capability, OperationInfo
 from .models import (
     BackupRef,
@@ -54,7 +66,6 @@ from .models import (
     WAFRuleSet,
 )
 from .models.secrets import SecretVersion
-from .models.waf import HTTP_METHODS, ISO_3166_ALPHA2
 
 if TYPE_CHECKING:
     from .protocol import CloudProvider
@@ -76,40 +87,6 @@ __all__ = [
     "tool_parameters",
     "type_schema",
 ]
-
-# ------------------------------------------------------------------ patterns
-NAME_PATTERN = r"^[a-z](?:[a-z0-9-]{0,61}[a-z0-9])?$"
-SECRET_KEY_PATTERN = r"^(?!.*\.\.)[A-Za-z0-9][A-Za-z0-9_./-]{0,255}$"
-_LABEL = r"(?:\*|_?[a-z0-9](?:[a-z0-9_-]{0,61}[a-z0-9])?)"
-FQDN_PATTERN = rf"^{_LABEL}(?:\.{_LABEL}){{0,8}}$"
-HOST_PATTERN = r"^(?:[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9])?\.){0,8}[a-z0-9_-]{1,63}$"
-ENV_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
-TAG_KEY_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:/=+@-]{0,127}$"
-_OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
-IPV4_CIDR_PATTERN = rf"^(?:{_OCTET}\.){{3}}{_OCTET}/(?:3[0-2]|[12]?[0-9])$"
-_TYPES = "|".join(t.value for t in ResourceType)
-RESOURCE_ID_PATTERN = rf"^(?:type:(?:{_TYPES})|cloudcore:[a-z0-9_-]+:[^:]*:(?:{_TYPES})/.+)$"
-
-_TAGS_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "propertyNames": {"pattern": TAG_KEY_PATTERN},
-    "additionalProperties": {"type": "string", "maxLength": 256},
-}
-_ADDRESS_OR_HOST: dict[str, Any] = {
-    "anyOf": [
-        {"type": "string", "format": "ipv4"},
-        {"type": "string", "format": "ipv6"},
-        {"type": "string", "pattern": HOST_PATTERN, "maxLength": 253},
-    ],
-    "description": "An IPv4/IPv6 address (A/AAAA record) or a host name (CNAME record)",
-}
-_CIDR_SCHEMA: dict[str, Any] = {
-    "anyOf": [
-        {"type": "string", "format": "ipv4"},
-        {"type": "string", "format": "ipv6"},
-        {"type": "string", "pattern": IPV4_CIDR_PATTERN},
-    ]
-}
 
 SEMANTIC_RULES: dict[str, str] = {
     "give an image, a command, or both": "a service needs an image or a command",
@@ -172,7 +149,7 @@ _PARAM_TYPES: dict[str, Any] = {
 }
 _OP_PARAM_TYPES: dict[tuple[str, str], Any] = {
     ("create_dns_record", "target"): Annotated[
-        str, AfterValidator(_check_host_or_ip), WithJsonSchema(_ADDRESS_OR_HOST)
+        str, AfterValidator(_check_host_or_ip), WithJsonSchema(ADDRESS_OR_HOST)
     ],
 }
 
@@ -270,161 +247,6 @@ def operation_available(provider: CloudProvider, operation: str) -> bool:
 # ------------------------------------------------------------- JSON Schema
 
 
-def _merge(target: dict[str, Any], extra: dict[str, Any]) -> None:
-    for key, value in extra.items():
-        target[key] = copy.deepcopy(value)
-
-
-def _prop(schema: dict[str, Any], name: str) -> dict[str, Any] | None:
-    prop = schema.get("properties", {}).get(name)
-    return prop if isinstance(prop, dict) else None
-
-
-def _tighten_nullable(prop: dict[str, Any], extra: dict[str, Any]) -> None:
-    """Apply ``extra`` to a property, or to the non-null branch of an ``anyOf`` with null."""
-    branches = [b for b in prop.get("anyOf", []) if b.get("type") != "null"]
-    _merge(branches[0] if branches else prop, extra)
-
-
-def _rule(schema: dict[str, Any]) -> None:
-    schema["required"] = sorted({*schema.get("required", []), "kind"})
-    name = _prop(schema, "name")
-    if name is not None:
-        _tighten_nullable(name, {"pattern": NAME_PATTERN})
-
-
-def _ip_rule(schema: dict[str, Any]) -> None:
-    _rule(schema)
-    cidrs = _prop(schema, "cidrs")
-    if cidrs is not None:
-        cidrs["items"] = copy.deepcopy(_CIDR_SCHEMA)
-
-
-def _geo_rule(schema: dict[str, Any]) -> None:
-    _rule(schema)
-    countries = _prop(schema, "countries")
-    if countries is not None:
-        countries["items"] = {"type": "string", "enum": sorted(ISO_3166_ALPHA2)}
-
-
-def _path_rule(schema: dict[str, Any]) -> None:
-    _rule(schema)
-    methods = _prop(schema, "methods")
-    if methods is not None:
-        _tighten_nullable(
-            methods, {"items": {"type": "string", "enum": sorted(HTTP_METHODS)}, "minItems": 1}
-        )
-
-
-def _named(schema: dict[str, Any]) -> None:
-    for field, extra in (("name", {"pattern": NAME_PATTERN}), ("tags", _TAGS_SCHEMA)):
-        prop = _prop(schema, field)
-        if prop is not None:
-            _merge(prop, extra)
-
-
-def _service(schema: dict[str, Any]) -> None:
-    _named(schema)
-    for field in ("env", "secrets"):
-        prop = _prop(schema, field)
-        if prop is not None:
-            prop["propertyNames"] = {"pattern": ENV_PATTERN}
-    schema["anyOf"] = [
-        {"required": ["image"], "properties": {"image": {"type": "string"}}},
-        {"required": ["command"], "properties": {"command": {"type": "array", "minItems": 1}}},
-    ]
-
-
-_HOST = HOST_PATTERN[1:-1]
-_PRIORITY = r"(?:[0-9]{1,4}|[1-5][0-9]{4})"
-_VALUE_SCHEMAS: dict[str, dict[str, Any]] = {
-    "A": {"type": "string", "format": "ipv4"},
-    "AAAA": {"type": "string", "format": "ipv6"},
-    "CNAME": {"type": "string", "pattern": HOST_PATTERN, "maxLength": 253},
-    "NS": {"type": "string", "pattern": HOST_PATTERN, "maxLength": 253},
-    "MX": {"type": "string", "pattern": rf"^{_PRIORITY} {_HOST}$", "maxLength": 260},
-    "SRV": {
-        "type": "string",
-        "pattern": rf"^{_PRIORITY} {_PRIORITY} {_PRIORITY} {_HOST}$",
-        "maxLength": 280,
-    },
-    "TXT": {"type": "string", "minLength": 1, "maxLength": 4000},
-    "CAA": {"type": "string", "minLength": 1, "maxLength": 1024},
-}
-
-
-def _record(schema: dict[str, Any]) -> None:
-    """One branch per record type, each with the value format of that type."""
-    prop = _prop(schema, "name")
-    if prop is not None:
-        _merge(prop, {"pattern": FQDN_PATTERN, "maxLength": 253})
-    values = _prop(schema, "values")
-    rtype = _prop(schema, "type")
-    if values is None or rtype is None:
-        return
-    values["minItems"] = 1
-    values["uniqueItems"] = True
-    branches = []
-    for kind in rtype.get("enum", []):
-        branch = {k: copy.deepcopy(v) for k, v in schema.items() if k not in ("title",)}
-        branch["properties"]["type"] = {"const": kind, "type": "string"}
-        branch_values = branch["properties"]["values"]
-        branch_values["items"] = copy.deepcopy(_VALUE_SCHEMAS.get(kind, {"type": "string"}))
-        if kind == "CNAME":
-            branch_values["maxItems"] = 1
-        branches.append(branch)
-    for key in ("properties", "required", "additionalProperties", "type"):
-        schema.pop(key, None)
-    schema["anyOf"] = branches
-
-
-_TIGHTEN: dict[str, Callable[[dict[str, Any]], None]] = {
-    "ServiceConfig": _service,
-    "DatabaseConfig": _named,
-    "CacheConfig": _named,
-    "DNSRecord": _record,
-    "IPRule": _ip_rule,
-    "GeoRule": _geo_rule,
-    "PathRule": _path_rule,
-    "RateLimitRule": _rule,
-    "ManagedRule": _rule,
-}
-
-
-def _inline(node: Any, defs: dict[str, Any], depth: int = 0) -> Any:
-    """Replace every ``$ref`` into ``$defs`` by a tightened copy of its target."""
-    if depth > 32:
-        raise ValueError("schema nests too deeply (recursive model?)")
-    if isinstance(node, list):
-        return [_inline(item, defs, depth + 1) for item in node]
-    if not isinstance(node, dict):
-        return node
-    if "$ref" in node:
-        name = node["$ref"].rsplit("/", 1)[-1]
-        target = _inline(copy.deepcopy(defs[name]), defs, depth + 1)
-        if name in _TIGHTEN:
-            _TIGHTEN[name](target)
-        rest = {k: _inline(v, defs, depth + 1) for k, v in node.items() if k != "$ref"}
-        return {**target, **rest}
-    out = {k: _inline(v, defs, depth + 1) for k, v in node.items() if k not in ("$defs",)}
-    if "discriminator" in out and isinstance(out["discriminator"], dict):
-        out.pop("discriminator")  # an OpenAPI keyword; its mapping points at inlined $defs
-    if out.get("type") == "array":  # pydantic puts a tuple's min_length as minLength
-        for src, dst in (("minLength", "minItems"), ("maxLength", "maxItems")):
-            if src in out:
-                out[dst] = out.pop(src)
-    return out
-
-
-def _self_contained(schema: dict[str, Any]) -> dict[str, Any]:
-    defs = schema.get("$defs", {})
-    out: dict[str, Any] = _inline(schema, defs)
-    title = out.get("title")
-    if isinstance(title, str) and title in _TIGHTEN:
-        _TIGHTEN[title](out)
-    return out
-
-
 @cache
 def parameters_model(operation: str) -> type[BaseModel]:
     """The pydantic model of an operation's parameters: the schema's twin, used to validate
@@ -456,12 +278,12 @@ def parameters_model(operation: str) -> type[BaseModel]:
 @cache
 def _parameters(operation: str) -> dict[str, Any]:
     schema = parameters_model(operation).model_json_schema()
-    out = _self_contained(schema)
+    out = self_contained(schema)
     out.pop("title", None)
     out["description"] = OPERATIONS[operation].summary
-    tags = _prop(out, "tags")
+    tags = prop_of(out, "tags")
     if tags is not None:
-        _tighten_nullable(tags, _TAGS_SCHEMA)
+        tighten_nullable(tags, TAGS_SCHEMA)
     return out
 
 
@@ -473,108 +295,12 @@ def operation_parameters(operation: str) -> dict[str, Any]:
 # ------------------------------------------------------- feature filtering
 
 
-def _walk(node: Any, visit: Callable[[dict[str, Any]], None]) -> None:
-    if isinstance(node, dict):
-        visit(node)
-        for value in node.values():
-            _walk(value, visit)
-    elif isinstance(node, list):
-        for item in node:
-            _walk(item, visit)
-
-
-def _drop_property(schema: dict[str, Any], name: str) -> None:
-    schema.get("properties", {}).pop(name, None)
-    if name in schema.get("required", []):
-        schema["required"] = [r for r in schema["required"] if r != name]
-
-
-def _kind_of(branch: dict[str, Any]) -> str | None:
-    kind = _prop(branch, "kind")
-    return str(kind.get("const")) if kind and "const" in kind else None
-
-
-def _filter(schema: dict[str, Any], provider: CloudProvider) -> None:
-    def has(cap: Capability, feature: str) -> bool:
-        return provider.supports(cap, feature)
-
-    def visit(node: dict[str, Any]) -> None:
-        title = node.get("title")
-        if title == "DNSRecord":
-            node["anyOf"] = [
-                b
-                for b in node.get("anyOf", [])
-                if has(Capability.DNS, str(b["properties"]["type"]["const"]))
-            ]
-            for branch in node["anyOf"]:
-                if not has(Capability.DNS, "proxied"):
-                    _drop_property(branch, "proxied")
-        elif title == "ServiceConfig":
-            # image only needs "images", command only needs "commands" (BaseProvider rules)
-            need = {"image": "images", "command": "commands"}
-            node["anyOf"] = [
-                b for b in node.get("anyOf", []) if has(Capability.COMPUTE, need[b["required"][0]])
-            ] or node.get("anyOf", [])
-            for field, feature in (
-                ("autoscaling", "autoscaling"),
-                ("health_check", "health_check"),
-                ("secrets", "secrets_env"),
-            ):
-                if not has(Capability.COMPUTE, feature):
-                    _drop_property(node, field)
-        elif title in ("DatabaseConfig", "CacheConfig"):
-            cap = Capability.DATABASE if title == "DatabaseConfig" else Capability.CACHE
-            for field in ("high_availability", "tls"):
-                if field in node.get("properties", {}) and not has(cap, field):
-                    _drop_property(node, field)
-        elif title == "ManagedRule":
-            rset = _prop(node, "set")
-            if rset is not None and "enum" in rset:
-                rset["enum"] = [s for s in rset["enum"] if has(Capability.WAF, f"managed:{s}")]
-        elif title == "RateLimitRule" and not has(Capability.WAF, "rate_limit:challenge"):
-            action = _prop(node, "action")
-            if action is not None and "enum" in action:
-                action["enum"] = [a for a in action["enum"] if a != "challenge"]
-        for key in ("oneOf", "anyOf"):
-            branches = node.get(key)
-            if isinstance(branches, list) and any(_kind_of(b) for b in branches):
-                node[key] = [
-                    b
-                    for b in branches
-                    if (kind := _kind_of(b)) is None
-                    or (has(Capability.WAF, kind) and kind != "managed")
-                    or (kind == "managed" and _managed_sets(provider))
-                ]
-
-    _walk(schema, visit)
-    constraints = getattr(provider, "schema_constraints", None)
-    if isinstance(constraints, dict) and constraints:
-        _walk(schema, partial(_constrain, constraints))
-
-
-def _constrain(constraints: dict[str, Any], node: dict[str, Any]) -> None:
-    """Merge a driver's extra constraints (``{model title: {field: JSON Schema}}``)."""
-    fields = constraints.get(str(node.get("title")))
-    if not isinstance(fields, dict):
-        return
-    for name, extra in fields.items():
-        prop = _prop(node, name)
-        if prop is not None and isinstance(extra, dict):
-            _tighten_nullable(prop, extra)
-
-
-def _managed_sets(provider: CloudProvider) -> bool:
-    return provider.supports(Capability.WAF, "managed") and any(
-        f.startswith("managed:") for f in provider.features.get(Capability.WAF, frozenset())
-    )
-
-
 def tool_parameters(provider: CloudProvider, operation: str) -> dict[str, Any]:
     """An operation's parameter schema as offered by ``provider``: only declared features."""
     schema = operation_parameters(operation)
     if operation == "get_secret" and not provider.supports(Capability.SECRETS, "versions"):
-        _drop_property(schema, "version")
-    _filter(schema, provider)
+        drop_property(schema, "version")
+    filter_for(schema, provider)
     return schema
 
 
@@ -604,7 +330,7 @@ def _operations(provider: CloudProvider, rtype: ResourceType) -> tuple[Operation
 
 @cache
 def _config_schema(rtype: ResourceType) -> dict[str, Any]:
-    return _self_contained(CONFIG_MODELS[rtype].model_json_schema())
+    return self_contained(CONFIG_MODELS[rtype].model_json_schema())
 
 
 def config_schema(rtype: ResourceType | str) -> dict[str, Any]:
@@ -614,7 +340,7 @@ def config_schema(rtype: ResourceType | str) -> dict[str, Any]:
 
 @cache
 def _state_schema(rtype: ResourceType) -> dict[str, Any]:
-    schema = _self_contained(Resource.model_json_schema())
+    schema = self_contained(Resource.model_json_schema())
     schema["properties"]["type"] = {"const": rtype.value, "type": "string"}
     schema["description"] = f"A {rtype.value} as discovery lists it (never a secret value)."
     return schema
