@@ -37,10 +37,20 @@ if TYPE_CHECKING:
 
     from .protocol import CloudProvider
 
-__all__ = ["MANIFEST_URI", "MCPNotInstalled", "build_server", "read_resource", "run_stdio"]
+__all__ = [
+    "MANIFEST_URI",
+    "PAGE_SIZE",
+    "MCPNotInstalled",
+    "build_server",
+    "read_resource",
+    "run_stdio",
+]
 
 MANIFEST_URI = "cloudcore:manifest"
 """URI of the MCP resource holding the tool manifest."""
+
+PAGE_SIZE = 200
+"""Resources per ``resources/list`` page (the cursor is the offset of the next page)."""
 
 
 class MCPNotInstalled(DriverNotInstalled):
@@ -190,8 +200,13 @@ def build_server(
 
     async def on_list_resources(ctx: Any, params: Any) -> types.ListResourcesResult:
         items = await anyio.to_thread.run_sync(partial(_listing, provider))
+        cursor = getattr(params, "cursor", None) if params is not None else None
+        start = int(cursor) if cursor and cursor.isdigit() else 0
+        page = items[start : start + PAGE_SIZE]
+        more = start + PAGE_SIZE < len(items)
         return types.ListResourcesResult(
-            resources=[types.Resource(mime_type="application/json", **item) for item in items]
+            resources=[types.Resource(mime_type="application/json", **item) for item in page],
+            next_cursor=str(start + PAGE_SIZE) if more else None,
         )
 
     async def on_read_resource(ctx: Any, params: types.ReadResourceRequestParams) -> Any:

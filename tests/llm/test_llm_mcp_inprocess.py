@@ -1,0 +1,56 @@
+"""The MCP server in-process (the SDK's direct transport): paging, resource reads, errors."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import anyio
+import pytest
+from mcp import Client, MCPError
+
+from cloudcore.mcp_server import MANIFEST_URI, PAGE_SIZE, build_server
+
+
+def test_resources_page_and_read(memory: Any) -> None:
+    for i in range(PAGE_SIZE + 30):
+        memory.store_secret(f"s{i:03d}", f"value-{i}")
+    server = build_server(memory)
+
+    async def scenario() -> None:
+        async with Client(server) as client:
+            first = await client.list_resources()
+            assert len(first.resources) == PAGE_SIZE
+            assert first.next_cursor is not None
+            second = await client.list_resources(cursor=first.next_cursor)
+            assert second.next_cursor is None
+            uris = [r.uri for r in first.resources + second.resources]
+            assert len(uris) == len(set(uris))
+            secrets = [u for u in uris if ":secret/" in u]
+            assert len(secrets) == PAGE_SIZE + 30
+            body = (await client.read_resource(secrets[0])).contents[0].text
+            assert "value-" not in body
+            doc = json.loads((await client.read_resource(MANIFEST_URI)).contents[0].text)
+            assert doc["safety"]["allow_writes"] is False
+            schema = json.loads((await client.read_resource("type:database")).contents[0].text)
+            assert schema["id"] == "type:database"
+            with pytest.raises(MCPError) as err:
+                await client.read_resource("cloudcore:memory::service/none")
+            assert "NotFound" in err.value.message
+
+    anyio.run(scenario)
+
+
+def test_unsupported_and_unknown_tools_are_tool_errors(memory: Any) -> None:
+    server = build_server(memory, allow_writes=True)
+
+    async def scenario() -> None:
+        async with Client(server) as client:
+            unknown = await client.call_tool("format_disk", {})
+            assert unknown.is_error
+            assert unknown.structured_content["error"]["kind"] == "ConfigurationError"
+            extra = await client.call_tool("list_services", {"surprise": 1})
+            assert extra.is_error
+            assert extra.structured_content["error"]["errors"][0]["type"] == "extra_forbidden"
+
+    anyio.run(scenario)
