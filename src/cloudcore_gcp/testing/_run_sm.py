@@ -341,7 +341,7 @@ class RunSecretsRedisAPI(FakeServer):
     def _redis_delete(self, req: Request) -> tuple[int, Json]:
         inst = self._redis_find(req)
         del self.redis[inst["name"]]
-        return self._operation(self._run_parent(req), _EMPTY, {"value": {}})
+        return self._operation(self._run_parent(req), _EMPTY, {})
 
 
 def _op_view(op: Json) -> Json:
