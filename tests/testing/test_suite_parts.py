@@ -1,0 +1,54 @@
+"""The suite's building blocks: options, names, laziness."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from cloudcore.models import validate_name
+from cloudcore.testing import ConformanceOptions
+from cloudcore.testing.memory import MemoryProvider
+from cloudcore.testing.suite._base import Names, check_unsupported
+
+
+def test_options_refuse_unknown_names_and_compute_pages() -> None:
+    with pytest.raises(ValueError, match="unknown conformance options"):
+        ConformanceOptions.build({"zonee": "example.net"})
+    opts = ConformanceOptions.build({"zone": "example.net", "service_command": ["true"]})
+    assert opts.zone == "example.net" and opts.service_command == ("true",)
+    assert opts.past_one_page(object()) == 25
+    assert opts.past_one_page(MemoryProvider(page_size=7)) == 17
+    assert ConformanceOptions(page_size=3).past_one_page(MemoryProvider(page_size=7)) == 9
+
+
+@pytest.mark.parametrize("length", [20, 40, 63])
+def test_edge_names_are_valid_and_exact(length: int) -> None:
+    name = Names().edge(length)
+    assert validate_name(name) == name
+    assert len(name) in (length, length - 1)  # a trailing hyphen is dropped
+
+
+def test_names_are_unique_per_run() -> None:
+    a, b = Names(), Names()
+    assert a.run != b.run and a.run.startswith("cct")
+    assert a.unique("x") != a.unique("x")
+
+
+def test_unsupported_probe_accepts_only_unsupported_with_reason() -> None:
+    class NoWAF(MemoryProvider):
+        capabilities = MemoryProvider.capabilities - {"waf"}  # type: ignore[operator]
+        unsupported_reasons = {"waf": "no firewall here"}
+
+    assert check_unsupported(NoWAF(), ConformanceOptions(), "waf", None) == "no firewall here"
+    assert check_unsupported(NoWAF(), ConformanceOptions(), "waf", "geo") == "no firewall here"
+
+
+def test_importing_cloudcore_testing_does_not_import_pytest() -> None:
+    code = (
+        "import sys, cloudcore.testing, cloudcore.testing.memory, cloudcore.testing.faults; "
+        "assert 'pytest' not in sys.modules, 'pytest imported'"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
