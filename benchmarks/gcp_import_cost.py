@@ -56,8 +56,10 @@ CAPS = ("secrets", "compute", "database", "cache", "dns", "waf", "discovery")
 
 def measure(cap: str, env: dict[str, str]) -> dict[str, object]:
     out = subprocess.run(
-        [sys.executable, "-c", CHILD, cap], capture_output=True, text=True, env=env, check=True
+        [sys.executable, "-c", CHILD, cap], capture_output=True, text=True, env=env, check=False
     )
+    if out.returncode:
+        raise RuntimeError(f"{cap}: the measurement failed:\n{out.stderr[-3000:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
 
 
