@@ -113,7 +113,7 @@ class Caches:
             if st["hash"] != digest:
                 raise AlreadyExists(f"cache {config.name!r} exists with a different config")
             states = mgr.status(prog)
-            if not any(s.running for s in states):
+            if not any(s.up for s in states):
                 mgr.start_missing(prog, states)
                 self._wait(host, int(st["port"]), st["bind"])
             return self._endpoint(st)

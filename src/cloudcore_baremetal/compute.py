@@ -202,7 +202,7 @@ class Compute:
                     mgr = manager_for(host)
                     prog = self._program(host, name, config, count)
                     states = mgr.status(prog)
-                    live = [s for s in states if s.running and s.index < count]
+                    live = [s for s in states if s.up and s.index < count]
                     if len(live) < count or len(states) > count:
                         changed = mgr.start_missing(prog, states) or changed
                 continue

@@ -56,12 +56,20 @@ class ReplicaState:
         state: Manager state, verbatim (``RUNNING``, ``active/running``).
         running: Whether the manager considers it running.
         restarts: How often it was restarted, when the manager counts.
+        alive: Running or on its way (starting, or being restarted by the manager itself):
+            starting it again would change nothing.
     """
 
     index: int
     state: str
     running: bool
     restarts: int | None = None
+    alive: bool | None = None
+
+    @property
+    def up(self) -> bool:
+        """Running or on its way (see ``alive``)."""
+        return self.running if self.alive is None else self.alive
 
 
 class Manager(ABC):

@@ -168,7 +168,7 @@ class SupervisordManager(Manager):
             self._ctl("update", prog.name, mutating=True)
             started = True
         for s in states:
-            if not s.running and s.index < prog.replicas:
+            if not s.up and s.index < prog.replicas:
                 self._ctl("start", f"{prog.name}:{prog.name}-{s.index}", mutating=True)
                 started = True
         return started
@@ -185,7 +185,8 @@ class SupervisordManager(Manager):
             m = _LINE.match(line.strip())
             if m and m.group(1) == prog.name and m.group(2) == prog.name:
                 state = m.group(4)
-                out.append(ReplicaState(int(m.group(3)), state, state == "RUNNING"))
+                alive = state in ("RUNNING", "STARTING", "BACKOFF")
+                out.append(ReplicaState(int(m.group(3)), state, state == "RUNNING", alive=alive))
         return sorted(out, key=lambda r: r.index)
 
     def remove(self, prog: Program) -> None:

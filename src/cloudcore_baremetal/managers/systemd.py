@@ -79,7 +79,7 @@ class SystemdManager(Manager):
             return self._start_missing(prog, states)
 
     def _start_missing(self, prog: Program, states: list[ReplicaState]) -> bool:
-        running = {s.index for s in states if s.running}
+        running = {s.index for s in states if s.up}
         start = [f"{prog.name}@{i}.service" for i in range(prog.replicas) if i not in running]
         extra = [f"{prog.name}@{s.index}.service" for s in states if s.index >= prog.replicas]
         if start:
@@ -111,7 +111,8 @@ class SystemdManager(Manager):
             active, sub = parts[2], parts[3]
             if active == "inactive" and sub == "dead" and parts[1] != "loaded":
                 continue
-            out.append(ReplicaState(int(idx), f"{active}/{sub}", active == "active"))
+            alive = active in ("active", "activating", "reloading") or sub == "auto-restart"
+            out.append(ReplicaState(int(idx), f"{active}/{sub}", active == "active", alive=alive))
         return sorted(out, key=lambda r: r.index)
 
     def remove(self, prog: Program) -> None:
