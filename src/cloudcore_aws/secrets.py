@@ -49,7 +49,6 @@ class AWSSecrets(AWSBase):
                 Name=key,
                 SecretString=raw,
                 Tags=kv_tags(self._tags(key)),
-                Description="managed by cloudcore",
                 **extra,
             )
             self._remember(key)
