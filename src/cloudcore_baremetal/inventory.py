@@ -50,6 +50,8 @@ class Host:
         transport: How commands run there.
         state_dir: cloudcore's folder on the host (state, services, secrets, backups).
         postgres: PostgreSQL settings for ``db`` hosts.
+        firewall_netns: Apply WAF rules inside this network namespace of the host (for
+            services that live in one) instead of the host's own firewall.
     """
 
     name: str
@@ -58,6 +60,7 @@ class Host:
     transport: Transport
     state_dir: str
     postgres: PostgresSettings = field(default_factory=PostgresSettings)
+    firewall_netns: str | None = None
     _facts: dict[str, Any] = field(default_factory=dict, repr=False)
     lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
 

@@ -72,7 +72,8 @@ class BaremetalProvider(BaseProvider):
     Args:
         hosts: The inventory: mappings with ``address`` (required), ``name``, ``port``,
             ``user``, ``roles`` (``app``/``db``/``cache``; default all), ``state_dir``,
-            ``key_filename``, ``known_hosts``, ``host_key_fingerprints``, ``postgres``
+            ``key_filename``, ``known_hosts``, ``host_key_fingerprints``, ``postgres``,
+            ``firewall_netns``
             (``port``, ``socket_dir``, ``os_user``, ``bin_dir``, ``address``).
         user: Default SSH user.
         key_filename: Default private key file.
@@ -212,6 +213,7 @@ class BaremetalProvider(BaseProvider):
             "postgres",
             "accept_unknown_host_keys",
             "sudo",
+            "firewall_netns",
         }
         out = []
         for i, spec in enumerate(hosts):
@@ -237,17 +239,21 @@ class BaremetalProvider(BaseProvider):
                 provider=self.name,
             )
             name = str(spec.get("name") or re.sub(r"[^a-z0-9-]", "-", str(spec["address"])))
-            out.append(
-                self._host(
-                    name,
-                    str(spec["address"]),
-                    parse_roles(spec.get("roles"), where),
-                    transport,
-                    check_state_dir(str(spec.get("state_dir", state_dir)), f"{where}.state_dir"),
-                    {**dict(postgres or {}), **dict(spec.get("postgres") or {})},
-                    where,
-                )
+            host = self._host(
+                name,
+                str(spec["address"]),
+                parse_roles(spec.get("roles"), where),
+                transport,
+                check_state_dir(str(spec.get("state_dir", state_dir)), f"{where}.state_dir"),
+                {**dict(postgres or {}), **dict(spec.get("postgres") or {})},
+                where,
             )
+            netns = spec.get("firewall_netns")
+            if netns is not None:
+                if not isinstance(netns, str) or not re.fullmatch(r"[A-Za-z0-9_.-]{1,64}", netns):
+                    raise ConfigurationError(f"{where}.firewall_netns: a namespace name")
+                host.firewall_netns = netns
+            out.append(host)
         return Inventory(out)
 
     @staticmethod

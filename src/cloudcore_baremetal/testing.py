@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import os
+import secrets
 import shutil
 import subprocess
 import tempfile
@@ -77,6 +78,17 @@ def shutdown_supervisor(state_dir: str, prefix: tuple[str, ...] = ()) -> None:
         )
 
 
+@contextlib.contextmanager
+def _firewall_namespace() -> Iterator[str]:
+    """An empty network namespace for the fake host's WAF rules, deleted afterwards."""
+    name = "ccfw" + secrets.token_hex(4)
+    subprocess.run(["ip", "netns", "add", name], check=True, capture_output=True)
+    try:
+        yield name
+    finally:
+        subprocess.run(["ip", "netns", "del", name], check=False, capture_output=True)
+
+
 def _require_root() -> None:
     if os.geteuid() != 0:
         raise RuntimeError(
@@ -103,8 +115,16 @@ def fake_target(*, postgres: bool = True, **options: Any) -> Iterator[BaremetalP
         user = stack.enter_context(test_user(work))
         sshd = stack.enter_context(ssh_host(work, user))
         pg = stack.enter_context(postgres_cluster()) if postgres else None
+        netns = stack.enter_context(_firewall_namespace())
         provider = BaremetalProvider(
-            hosts=[sshd.host_spec(name="node1", state_dir=state, roles=["app", "db", "cache"])],
+            hosts=[
+                sshd.host_spec(
+                    name="node1",
+                    state_dir=state,
+                    roles=["app", "db", "cache"],
+                    firewall_netns=netns,  # never this machine's own firewall
+                )
+            ],
             secret_key=options.pop("secret_key", random_key()),
             secret_key_file=None,
             postgres=pg,

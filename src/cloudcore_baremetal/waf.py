@@ -111,6 +111,13 @@ def render(targets: dict[str, dict[str, Any]]) -> str:
     return head + body + "\n"
 
 
+def _nft(host: Host) -> list[str]:
+    """``nft``, inside the host's ``firewall_netns`` when it has one."""
+    if host.firewall_netns:
+        return ["ip", "netns", "exec", host.firewall_netns, "nft"]
+    return ["nft"]
+
+
 class Firewall:
     """The WAF engine of a bare-metal provider."""
 
@@ -155,7 +162,10 @@ class Firewall:
                 targets.pop(key, None)
             text = render(targets)
             live = host.transport.run(
-                ["nft", "list", "table", "inet", TABLE], mutating=False, name="nft", check=False
+                [*_nft(host), "list", "table", "inet", TABLE],
+                mutating=False,
+                name="nft",
+                check=False,
             )
             has_table = live.code == 0
             if (
@@ -164,7 +174,9 @@ class Firewall:
                 and has_table == ("chain input" in text)
             ):
                 continue
-            host.transport.run(["nft", "-f", "-"], mutating=True, name="nft", stdin=text.encode())
+            host.transport.run(
+                [*_nft(host), "-f", "-"], mutating=True, name="nft", stdin=text.encode()
+            )
             write_one(host, "waf/rules.json", {"targets": targets, "hash": config_hash(text)})
             changed = True
         return changed

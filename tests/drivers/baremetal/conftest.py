@@ -38,12 +38,13 @@ class LoopbackEnv:
     work: str
     sshd: Any
     pg: dict[str, Any]
+    netns: str
 
     def provider(self, **kw: Any) -> Any:
         from cloudcore_baremetal.provider import BaremetalProvider
         from cloudcore_baremetal.testing import FAST_RETRY, random_key
 
-        spec = kw.pop("spec", {})
+        spec = {"firewall_netns": self.netns, **kw.pop("spec", {})}
         opts: dict[str, Any] = {
             "hosts": [self.sshd.host_spec(name="node1", state_dir=f"{self.work}/state", **spec)],
             "secret_key": random_key(),
@@ -59,13 +60,18 @@ class LoopbackEnv:
 def loopback() -> Iterator[LoopbackEnv]:
     _require()
     from cloudcore_baremetal.testhosts import postgres_cluster, ssh_host, test_user
-    from cloudcore_baremetal.testing import shutdown_supervisor
+    from cloudcore_baremetal.testing import _firewall_namespace, shutdown_supervisor
 
     work = tempfile.mkdtemp(prefix="ccbmt-")
     os.chmod(work, 0o755)
-    with test_user(work) as user, ssh_host(work, user) as sshd, postgres_cluster() as pg:
+    with (
+        test_user(work) as user,
+        ssh_host(work, user) as sshd,
+        postgres_cluster() as pg,
+        _firewall_namespace() as netns,
+    ):
         try:
-            yield LoopbackEnv(work, sshd, pg)
+            yield LoopbackEnv(work, sshd, pg, netns)
         finally:
             shutdown_supervisor(f"{work}/state")
 

@@ -115,3 +115,23 @@ def test_http_level_rules_are_unsupported_with_reasons(ns_env, rule, feature):
 def test_dns_is_unsupported_pointing_to_composition(ns_env):
     with pytest.raises(Unsupported, match="compose with cloudflare"):
         ns_env.provider.create_dns_record("api.example.com", "10.0.0.1")
+
+
+def test_the_loopback_fake_never_touches_this_machines_firewall(bm, loopback):
+    from cloudcore.models import ServiceConfig
+
+    bm.deploy_service("fwcheck", ServiceConfig(command=("/bin/sleep", "600"), port=18650))
+    try:
+        assert bm.configure_waf([IPRule(action="block", cidrs=["203.0.113.0/24"])])
+        here = subprocess.run(["nft", "list", "tables"], capture_output=True, text=True).stdout
+        there = subprocess.run(
+            ["ip", "netns", "exec", loopback.netns, "nft", "list", "tables"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        assert "cloudcore" not in here
+        assert "table inet cloudcore" in there
+    finally:
+        bm.configure_waf([])
+        bm.delete_service("fwcheck")
