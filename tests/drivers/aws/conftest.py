@@ -33,3 +33,19 @@ def aws(moto_target: MotoTarget) -> MotoTarget:
 def cloud(aws: MotoTarget) -> AWSProvider:
     """The provider connected to a clean moto server."""
     return aws.provider
+
+
+@pytest.fixture(scope="session", autouse=True)
+def iam_coverage() -> Iterator[set[tuple[str, str]]]:
+    """Every AWS API operation the driver calls during this test run (from the botocore-driven
+    ``cloudcore_api_call`` events); at the end, each must be granted by the IAM policy."""
+    from cloudcore.events import record
+    from cloudcore_aws.iam import actions_for, iam_action
+
+    with record() as rec:
+        seen: set[tuple[str, str]] = set()
+        yield seen
+        seen.update((c.service, c.operation) for c in rec.api_calls if c.provider == "aws")
+    granted = actions_for(implied=False)
+    missing = sorted(iam_action(s, o) for s, o in seen if iam_action(s, o) not in granted)
+    assert not missing, f"the driver called operations its IAM policy does not grant: {missing}"

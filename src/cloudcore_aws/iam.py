@@ -1,0 +1,273 @@
+"""The least-privilege IAM policy of the AWS driver, per capability.
+
+``cloudcore iam-policy aws [-c compute -c secrets]`` prints :func:`policy_for`. The tests record
+every API operation the driver calls during its whole test run (the ``cloudcore_api_call``
+events botocore's hooks emit) and check that each one is granted here, and that nothing is granted
+that the driver never calls — except the permissions AWS checks *implicitly* (listed in
+:data:`IMPLIED` with the reason), which no SDK call names.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from cloudcore.capabilities import Capability
+
+__all__ = [
+    "ACTIONS",
+    "IAM_PREFIX",
+    "IMPLIED",
+    "actions_for",
+    "iam_action",
+    "policy_for",
+]
+
+C = Capability
+
+IAM_PREFIX: dict[str, str] = {
+    "ecs": "ecs",
+    "logs": "logs",
+    "application-autoscaling": "application-autoscaling",
+    "secretsmanager": "secretsmanager",
+    "rds": "rds",
+    "elasticache": "elasticache",
+    "route53": "route53",
+    "wafv2": "wafv2",
+    "resourcegroupstaggingapi": "tag",
+}
+"""botocore service name to IAM action prefix."""
+
+ACTIONS: dict[Capability, tuple[str, ...]] = {
+    C.COMPUTE: (
+        "ecs:DescribeClusters",
+        "ecs:CreateCluster",
+        "ecs:DescribeServices",
+        "ecs:ListServices",
+        "ecs:CreateService",
+        "ecs:UpdateService",
+        "ecs:DeleteService",
+        "ecs:DescribeTaskDefinition",
+        "ecs:ListTaskDefinitions",
+        "ecs:RegisterTaskDefinition",
+        "ecs:DeregisterTaskDefinition",
+        "ecs:TagResource",
+        "ecs:UntagResource",
+        "logs:DescribeLogGroups",
+        "logs:CreateLogGroup",
+        "logs:PutRetentionPolicy",
+        "logs:FilterLogEvents",
+        "application-autoscaling:DescribeScalableTargets",
+        "application-autoscaling:DescribeScalingPolicies",
+        "application-autoscaling:RegisterScalableTarget",
+        "application-autoscaling:PutScalingPolicy",
+        "application-autoscaling:DeleteScalingPolicy",
+        "application-autoscaling:DeregisterScalableTarget",
+        "secretsmanager:DescribeSecret",
+    ),
+    C.DATABASE: (
+        "rds:DescribeDBInstances",
+        "rds:CreateDBInstance",
+        "rds:DeleteDBInstance",
+        "rds:DescribeDBSubnetGroups",
+        "rds:CreateDBSubnetGroup",
+        "rds:DescribeDBParameterGroups",
+        "rds:CreateDBParameterGroup",
+        "rds:ModifyDBParameterGroup",
+        "rds:CreateDBSnapshot",
+        "rds:DescribeDBSnapshots",
+        "rds:RestoreDBInstanceFromDBSnapshot",
+    ),
+    C.CACHE: (
+        "elasticache:DescribeReplicationGroups",
+        "elasticache:CreateReplicationGroup",
+        "elasticache:DeleteReplicationGroup",
+        "elasticache:ListTagsForResource",
+        "elasticache:DescribeCacheSubnetGroups",
+        "elasticache:CreateCacheSubnetGroup",
+    ),
+    C.DNS: (
+        "route53:ListHostedZones",
+        "route53:ListResourceRecordSets",
+        "route53:ChangeResourceRecordSets",
+    ),
+    C.WAF: (
+        "wafv2:ListWebACLs",
+        "wafv2:GetWebACL",
+        "wafv2:CreateWebACL",
+        "wafv2:UpdateWebACL",
+        "wafv2:DeleteWebACL",
+        "wafv2:ListIPSets",
+        "wafv2:GetIPSet",
+        "wafv2:CreateIPSet",
+        "wafv2:UpdateIPSet",
+        "wafv2:DeleteIPSet",
+        "wafv2:ListTagsForResource",
+        "wafv2:GetWebACLForResource",
+        "wafv2:AssociateWebACL",
+        "wafv2:DisassociateWebACL",
+    ),
+    C.SECRETS: (
+        "secretsmanager:CreateSecret",
+        "secretsmanager:PutSecretValue",
+        "secretsmanager:DescribeSecret",
+        "secretsmanager:RestoreSecret",
+        "secretsmanager:GetSecretValue",
+        "secretsmanager:ListSecrets",
+        "secretsmanager:ListSecretVersionIds",
+        "secretsmanager:DeleteSecret",
+    ),
+    C.DISCOVERY: (
+        "tag:GetResources",
+        "ecs:DescribeServices",
+        "rds:DescribeDBInstances",
+        "elasticache:DescribeReplicationGroups",
+        "secretsmanager:ListSecrets",
+        "route53:ListHostedZones",
+        "route53:ListTagsForResources",
+        "route53:ListResourceRecordSets",
+        "wafv2:ListWebACLs",
+        "wafv2:ListTagsForResource",
+    ),
+}
+"""The API operations each capability calls, as IAM actions."""
+
+_CACHE_SECRETS = "arn:aws:secretsmanager:*:*:secret:cloudcore/cache/*"
+_CACHE_SECRET_ACTIONS = (
+    "secretsmanager:CreateSecret",
+    "secretsmanager:PutSecretValue",
+    "secretsmanager:DescribeSecret",
+    "secretsmanager:RestoreSecret",
+    "secretsmanager:GetSecretValue",
+    "secretsmanager:DeleteSecret",
+)
+"""The cache's AUTH-token secrets (``cloudcore/cache/<name>/auth``): scoped to that prefix."""
+
+IMPLIED: dict[Capability, dict[str, str]] = {
+    C.COMPUTE: {
+        "iam:PassRole": "RegisterTaskDefinition hands the execution/task roles to ECS tasks",
+        "logs:TagResource": "CreateLogGroup with tags",
+        "application-autoscaling:TagResource": "RegisterScalableTarget with tags",
+        "cloudwatch:PutMetricAlarm": "target tracking creates its alarms as the caller",
+        "cloudwatch:DescribeAlarms": "target tracking reads its alarms as the caller",
+        "cloudwatch:DeleteAlarms": "removing a target tracking policy deletes its alarms",
+        "iam:CreateServiceLinkedRole": "first ECS / Application Auto Scaling use in an account",
+    },
+    C.DATABASE: {
+        "rds:AddTagsToResource": "CreateDBInstance, CreateDBSnapshot and groups with tags",
+        "secretsmanager:CreateSecret": "ManageMasterUserPassword: RDS creates the secret",
+        "secretsmanager:TagResource": "ManageMasterUserPassword: RDS tags the secret",
+        "kms:DescribeKey": "ManageMasterUserPassword with the default KMS key",
+        "iam:CreateServiceLinkedRole": "first RDS use in an account",
+    },
+    C.CACHE: {
+        "elasticache:AddTagsToResource": "CreateReplicationGroup / CreateCacheSubnetGroup with tags",
+        "secretsmanager:TagResource": "the AUTH-token secret is created with tags",
+        "iam:CreateServiceLinkedRole": "first ElastiCache use in an account",
+    },
+    C.WAF: {
+        "wafv2:TagResource": "CreateWebACL / CreateIPSet with tags",
+        "elasticloadbalancing:SetWebACL": "AssociateWebACL / DisassociateWebACL on an ALB",
+    },
+    C.SECRETS: {
+        "secretsmanager:TagResource": "CreateSecret with tags",
+    },
+}
+"""Permissions AWS checks without an API call of that name, per capability, with the reason."""
+
+_SERVICE_LINKED = {
+    C.COMPUTE: ("ecs.amazonaws.com", "ecs.application-autoscaling.amazonaws.com"),
+    C.DATABASE: ("rds.amazonaws.com",),
+    C.CACHE: ("elasticache.amazonaws.com",),
+}
+
+
+def iam_action(service: str, operation: str) -> str:
+    """The IAM action of a botocore call (``("resourcegroupstaggingapi", "GetResources")`` ->
+    ``"tag:GetResources"``)."""
+    return f"{IAM_PREFIX.get(service, service)}:{operation}"
+
+
+def _capabilities(capabilities: Iterable[Capability | str] | None) -> list[Capability]:
+    if capabilities is None:
+        return list(C)
+    caps: list[Capability] = []
+    for cap in capabilities:
+        try:
+            value = Capability(cap)
+        except ValueError:
+            known = ", ".join(c.value for c in C)
+            raise ValueError(f"unknown capability {cap!r}; known: {known}") from None
+        if value not in caps:
+            caps.append(value)
+    return caps
+
+
+def actions_for(
+    capabilities: Iterable[Capability | str] | None = None, *, implied: bool = True
+) -> set[str]:
+    """Every IAM action the policy of ``capabilities`` grants (optionally without the implied)."""
+    out: set[str] = set()
+    for cap in _capabilities(capabilities):
+        out.update(ACTIONS[cap])
+        if cap is C.CACHE:
+            out.update(_CACHE_SECRET_ACTIONS)
+        if implied:
+            out.update(IMPLIED.get(cap, {}))
+    return out
+
+
+def policy_for(capabilities: Iterable[Capability | str] | None = None) -> dict[str, Any]:
+    """The minimal IAM policy document for the driver's ``capabilities`` (all when ``None``).
+
+    Raises:
+        ValueError: an unknown capability name.
+    """
+    caps = _capabilities(capabilities)
+    statements: list[dict[str, Any]] = []
+    for cap in caps:
+        actions = set(ACTIONS[cap]) | {
+            a
+            for a in IMPLIED.get(cap, {})
+            if a not in ("iam:PassRole", "iam:CreateServiceLinkedRole")
+            and not (cap is C.CACHE and a.startswith("secretsmanager:"))  # scoped below
+        }
+        statements.append(
+            {
+                "Sid": f"Cloudcore{cap.value.capitalize()}",
+                "Effect": "Allow",
+                "Action": sorted(actions),
+                "Resource": "*",
+            }
+        )
+        if cap is C.CACHE:
+            statements.append(
+                {
+                    "Sid": "CloudcoreCacheAuthSecrets",
+                    "Effect": "Allow",
+                    "Action": sorted(set(_CACHE_SECRET_ACTIONS) | {"secretsmanager:TagResource"}),
+                    "Resource": _CACHE_SECRETS,
+                }
+            )
+    if C.COMPUTE in caps:
+        statements.append(
+            {
+                "Sid": "CloudcorePassRoleToEcsTasks",
+                "Effect": "Allow",
+                "Action": "iam:PassRole",
+                "Resource": "*",
+                "Condition": {"StringEquals": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}},
+            }
+        )
+    linked = sorted({s for cap in caps for s in _SERVICE_LINKED.get(cap, ())})
+    if linked:
+        statements.append(
+            {
+                "Sid": "CloudcoreServiceLinkedRoles",
+                "Effect": "Allow",
+                "Action": "iam:CreateServiceLinkedRole",
+                "Resource": "*",
+                "Condition": {"StringEquals": {"iam:AWSServiceName": linked}},
+            }
+        )
+    return {"Version": "2012-10-17", "Statement": statements}
