@@ -60,9 +60,25 @@ class CacheSuite(SuiteBase):
         self, provider: Any, conformance_options: ConformanceOptions, conformance_names: Names
     ) -> None:
         names = [conformance_names.name(f"cache-{i}") for i in range(3)]
+        # Declared options must round-trip: one cache with TLS, one highly available.
+        extra: dict[str, dict[str, Any]] = {
+            names[0]: {"tls": True} if provider.supports(K, "tls") else {},
+            names[1]: {"high_availability": True}
+            if provider.supports(K, "high_availability")
+            else {},
+        }
         try:
-            got = parallel(lambda n: provider.provision_cache(_cache_config(provider, n)), names)
+            got = parallel(
+                lambda n: provider.provision_cache(_cache_config(provider, n, **extra.get(n, {}))),
+                names,
+            )
             assert sorted(e.name for e in got) == sorted(names)
+            for endpoint in got:
+                wanted = extra.get(endpoint.name, {})
+                if "tls" in wanted:
+                    assert endpoint.tls is True, "a cache provisioned with tls=True has no TLS"
+                if "high_availability" in wanted:
+                    assert endpoint.high_availability is True, "HA cache is not highly available"
             if provider.supports(Capability.DISCOVERY):
                 listed = {r.name for r in provider.list_resources(ResourceType.CACHE)}
                 assert set(names) <= listed, f"caches lost: {set(names) - listed}"

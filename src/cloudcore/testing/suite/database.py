@@ -108,7 +108,9 @@ class DatabaseSuite(SuiteBase):
         self, provider: Any, conformance_names: Names
     ) -> None:
         name = conformance_names.name("gone")
-        provider.provision_database(_db_config(name))
+        ha = provider.supports(D, "high_availability")
+        endpoint = provider.provision_database(_db_config(name, high_availability=ha))
+        assert endpoint.high_availability is ha, "high_availability did not round-trip"
         provider.delete_database(name)
         provider.delete_database(name)  # already gone: must succeed
         if provider.supports(D, "backups"):

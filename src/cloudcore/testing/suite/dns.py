@@ -82,6 +82,15 @@ class DNSSuite(SuiteBase):
             got = _find(provider.list_dns_records(conformance_options.zone), made)
             assert got is not None and got.values == ("192.0.2.44",)
             records.append(made)
+            have = provider.features.get(N, frozenset())
+            for target, rtype in (("2001:db8::44", "AAAA"), ("Target.Example.NET.", "CNAME")):
+                if rtype in have:
+                    fqdn = conformance_names.fqdn(f"made-{rtype.lower()}", conformance_options.zone)
+                    inferred = provider.create_dns_record(fqdn, target)
+                    records.append(inferred)
+                    assert inferred.type == rtype, f"create_dns_record({target!r}) must be {rtype}"
+                    got = _find(provider.list_dns_records(conformance_options.zone), inferred)
+                    assert got is not None and got.same_as(inferred), f"{rtype} did not round-trip"
         finally:
             for rec in records:
                 provider.delete_dns_record(rec)
