@@ -53,6 +53,11 @@ def _configure(p: argparse.ArgumentParser) -> None:
         metavar="KEY=VALUE",
         help="conformance option, e.g. -s zone=example.net (see the driver-author guide)",
     )
+    p.add_argument(
+        "--profile",
+        default=argparse.SUPPRESS,
+        help="profile in cloudcore.toml for the driver connection (without --fake)",
+    )
     p.add_argument("--verbose", "-v", action="store_true", help="show pytest's own output")
     p.set_defaults(func=main)
 
