@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 import sys
 from collections.abc import Mapping
 from pathlib import Path
@@ -93,7 +94,12 @@ class LocalProvider(BaremetalProvider):
         need = {
             C.COMPUTE: (("supervisord", "supervisorctl"), "apt-get install supervisor"),
             C.DATABASE: (
-                (self.inventory.hosts[0].postgres.tool("psql"), "pg_dump", "pg_restore"),
+                (
+                    self.inventory.hosts[0].postgres.tool("psql"),
+                    self.inventory.hosts[0].postgres.tool("pg_isready"),
+                    "pg_dump",
+                    "pg_restore",
+                ),
                 "apt-get install postgresql",
             ),
             C.CACHE: (("redis-server",), "apt-get install redis-server"),
@@ -106,6 +112,21 @@ class LocalProvider(BaremetalProvider):
                 caps.discard(cap)
                 reasons[cap.value] = (
                     f"{missing} is not installed on this machine; install it with: {how}"
+                )
+        if C.DATABASE in caps:
+            pg = self.inventory.hosts[0].postgres
+            ready = subprocess.run(
+                [pg.tool("pg_isready"), "-q", "-h", pg.socket_dir, "-p", str(pg.port)],
+                capture_output=True,
+                check=False,
+                timeout=10,
+            )
+            if ready.returncode != 0:
+                caps.discard(C.DATABASE)
+                reasons[C.DATABASE.value] = (
+                    f"PostgreSQL is installed but no server answers on {pg.socket_dir} port "
+                    f"{pg.port}; start one (pg_ctlcluster 15 main start, or service postgresql "
+                    "start) or pass postgres={'port': ..., 'socket_dir': ...}"
                 )
         self.capabilities = frozenset(caps)
         self.unsupported_reasons = reasons
