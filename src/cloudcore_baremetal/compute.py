@@ -223,6 +223,9 @@ class Compute:
                         if ports and not self._wait_healthy(host, config, [ports[i]]):
                             unhealthy.append(f"{host.name}/{i}")
                             break
+            if unhealthy:
+                # the rollout stopped half-way: leave the old state so a retry redoes it
+                continue
             now = utcnow().isoformat()
             write_one(
                 host,
