@@ -71,7 +71,7 @@ def _server(in_process: bool) -> Iterator[str]:
     try:
         for _ in range(200):
             with contextlib.suppress(OSError):
-                urllib.request.urlopen(f"{url}/moto-api/", timeout=1).close()  # noqa: S310
+                urllib.request.urlopen(f"{url}/moto-api/", timeout=1).close()
                 break
             time.sleep(0.05)
         yield url
@@ -101,7 +101,10 @@ def main() -> int:
             return raw.create_secret(
                 Name=key,
                 SecretString=f"v{i}",
-                Tags=[{"Key": "cloudcore-name", "Value": key}, {"Key": "managed-by", "Value": "cloudcore"}],
+                Tags=[
+                    {"Key": "cloudcore-name", "Value": key},
+                    {"Key": "managed-by", "Value": "cloudcore"},
+                ],
                 ClientRequestToken=str(uuid.uuid4()),
             )
 
@@ -139,8 +142,10 @@ def main() -> int:
         f"python {platform.python_version()}, boto3 {boto3.__version__}, "
         f"{platform.machine()}, rounds of {args.round} interleaved\n"
     )
-    print("| operation | raw minimal ms/call | raw same request ms/call | cloudcore ms/call "
-          "| ratio vs minimal | ratio vs same request |")
+    print(
+        "| operation | raw minimal ms/call | raw same request ms/call | cloudcore ms/call "
+        "| ratio vs minimal | ratio vs same request |"
+    )
     print("|---|---|---|---|---|---|")
     sums = {"raw minimal": 0.0, "raw same request": 0.0, "cloudcore": 0.0}
     for what in ("store_secret", "get_secret"):
@@ -167,8 +172,10 @@ def main() -> int:
             f"| {what} | {cpu[what, 'raw minimal'] / n * 1e3:.3f} | "
             f"{cpu[what, 'raw same request'] / n * 1e3:.3f} | {cpu[what, 'cloudcore'] / n * 1e3:.3f} |"
         )
-    print(f"\ntarget ratio <= 1.10: vs minimal {'met' if vs_min <= 1.10 else 'NOT met'}, "
-          f"vs same request {'met' if vs_same <= 1.10 else 'NOT met'}")
+    print(
+        f"\ntarget ratio <= 1.10: vs minimal {'met' if vs_min <= 1.10 else 'NOT met'}, "
+        f"vs same request {'met' if vs_same <= 1.10 else 'NOT met'}"
+    )
     return 0
 
 
