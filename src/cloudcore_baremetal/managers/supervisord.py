@@ -7,19 +7,34 @@ restarts killed processes (``autorestart=true``). Log lines are time-stamped by 
 
 from __future__ import annotations
 
-import re
+import json
 import time
 from datetime import datetime
 
 from cloudcore.models import LogEntry
 
 from .._shell import SEQ, quiet, script, to_file
+from ..transport import CommandError
 from . import Manager, Program, ReplicaState
 from .logparse import parse_stamped
 
 __all__ = ["SupervisordManager"]
 
-_LINE = re.compile(r"^(\S+?):(\S+?)-(\d+)\s+(\S+)")
+_STATUS = """
+import http.client, json, socket, sys, xmlrpc.client
+class Conn(http.client.HTTPConnection):
+    def connect(self):
+        self.sock = socket.socket(socket.AF_UNIX)
+        self.sock.connect(sys.argv[1])
+class Unix(xmlrpc.client.Transport):
+    def make_connection(self, host):
+        return Conn("localhost")
+try:
+    info = xmlrpc.client.ServerProxy("http://localhost", transport=Unix()).supervisor.getAllProcessInfo()
+except (FileNotFoundError, ConnectionRefusedError):
+    sys.exit(3)
+print(json.dumps([[p["name"], p["statename"]] for p in info if p["group"] == sys.argv[2]]))
+"""
 
 
 class SupervisordManager(Manager):
@@ -174,19 +189,23 @@ class SupervisordManager(Manager):
         return started
 
     def status(self, prog: Program) -> list[ReplicaState]:
+        # XML-RPC on supervisord's socket: a third of supervisorctl's start-up time
         res = self.host.transport.run(
-            ["supervisorctl", "-c", self._conf, "status", f"{prog.name}:*"],
+            [self.host.fact("python") or "python3", "-c", _STATUS, f"{self._dir}/sock", prog.name],
             mutating=False,
-            name="supervisorctl",
+            name="supervisor-status",
             check=False,
         )
+        if res.code == 3:  # supervisord is not running: nothing runs
+            return []
+        if res.code != 0:
+            raise CommandError("supervisor-status", res.code, res.error_text, self.host.name)
         out: list[ReplicaState] = []
-        for line in res.text.splitlines():
-            m = _LINE.match(line.strip())
-            if m and m.group(1) == prog.name and m.group(2) == prog.name:
-                state = m.group(4)
+        for name, state in json.loads(res.text or "[]"):
+            idx = name[len(prog.name) + 1 :]
+            if name.startswith(prog.name + "-") and idx.isdigit():
                 alive = state in ("RUNNING", "STARTING", "BACKOFF")
-                out.append(ReplicaState(int(m.group(3)), state, state == "RUNNING", alive=alive))
+                out.append(ReplicaState(int(idx), state, state == "RUNNING", alive=alive))
         return sorted(out, key=lambda r: r.index)
 
     def remove(self, prog: Program) -> None:
