@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from .protocol import CloudProvider
 
 NAME_PATTERN = r"^[a-z](?:[a-z0-9-]{0,61}[a-z0-9])?$"
-SECRET_KEY_PATTERN = r"^(?!.*\.\.)[A-Za-z0-9][A-Za-z0-9_./-]{0,255}$"
+SECRET_KEY_PATTERN = r"^(?!.*\.\.)[A-Za-z0-9][A-Za-z0-9_./!-]{0,255}$"
 _LABEL = r"(?:\*|_?[a-z0-9](?:[a-z0-9_-]{0,61}[a-z0-9])?)"
 FQDN_PATTERN = rf"^{_LABEL}(?:\.{_LABEL}){{0,8}}$"
 HOST_PATTERN = r"^(?:[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9])?\.){0,8}[a-z0-9_-]{1,63}$"

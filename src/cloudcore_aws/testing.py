@@ -28,6 +28,7 @@ faults sleep, then let the request through. ``Fault.operation`` matches the prot
 from __future__ import annotations
 
 import json
+import logging
 import threading
 import time
 from collections.abc import Iterator
@@ -207,6 +208,9 @@ def fake_target(*, full: bool = False, **options: Any) -> Iterator[Any]:
     """Start a moto server and yield a connected :class:`AWSProvider` (or, with ``full=True``,
     the :class:`MotoTarget`). Extra ``options`` go to the provider. Stops the server on exit."""
     from moto.server import ThreadedMotoServer
+
+    # werkzeug attaches its own stderr handler and logs every request unless told otherwise
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
 
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()

@@ -1,7 +1,7 @@
 """Secrets on Secret Manager: one secret per key, one version per ``store_secret``.
 
-cloudcore keys (``[A-Za-z0-9_./-]``) map to Secret Manager ids (``[A-Za-z0-9_-]``) by a
-reversible escape (``_`` → ``__``, ``.`` → ``_d``, ``/`` → ``_s``); the key itself is kept in the
+cloudcore keys (``[A-Za-z0-9_./!-]``) map to Secret Manager ids (``[A-Za-z0-9_-]``) by a
+reversible escape (``_`` → ``__``, ``.`` → ``_d``, ``/`` → ``_s``, ``!`` → ``_x``); the key itself is kept in the
 ``cloudcore-key`` annotation, which listings read.
 """
 
@@ -21,7 +21,7 @@ from ._base import GCPBase, labels_for, managed, short_hash
 __all__ = ["GCPSecrets", "secret_id"]
 
 KEY_ANNOTATION = "cloudcore-key"
-_ESCAPES = {"_": "__", ".": "_d", "/": "_s"}
+_ESCAPES = {"_": "__", ".": "_d", "/": "_s", "!": "_x"}
 
 
 def secret_id(key: str) -> str:

@@ -29,7 +29,9 @@ class SecretRef(Model):
         version: A fixed version, or ``None`` for the latest.
     """
 
-    key: Annotated[str, Field(min_length=1, max_length=256, pattern=r"^[A-Za-z0-9_./-]+$")]
+    key: Annotated[
+        str, Field(min_length=1, max_length=256, pattern=r"^[A-Za-z0-9][A-Za-z0-9_./!-]*$")
+    ]
     version: str | None = None
 
 

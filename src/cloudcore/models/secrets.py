@@ -9,8 +9,9 @@ from pydantic import Field
 
 from ._base import Model
 
-SECRET_KEY_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_./-]{0,255}$")
-"""Secret names: 1-256 characters, letters, digits and ``_ . / -``, starting alphanumeric."""
+SECRET_KEY_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_./!-]{0,255}$")
+"""Secret names: 1-256 characters, letters, digits and ``_ . / - !``, starting alphanumeric
+(``!`` because RDS names the password secrets it manages ``rds!db-<uuid>``)."""
 
 MAX_SECRET_BYTES = 64 * 1024
 """The largest value cloudcore accepts (Secrets Manager's limit; Secret Manager allows 64 KiB)."""
@@ -36,7 +37,7 @@ def validate_secret_key(key: object) -> str:
 
     if not isinstance(key, str) or not SECRET_KEY_RE.match(key) or ".." in key:
         raise ConfigurationError(
-            f"key: secret names are 1-256 characters of letters, digits and '_./-', starting "
+            f"key: secret names are 1-256 characters of letters, digits and '_./-!', starting "
             f"with a letter or digit, without '..' (got {key!r})",
             field="key",
         )

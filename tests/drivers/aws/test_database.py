@@ -86,3 +86,15 @@ def test_foreign_database_is_refused(aws: MotoTarget, cloud: Any) -> None:
     )
     with pytest.raises(cloudcore.Conflict):
         cloud.delete_database("legacy")
+
+
+def test_managed_password_secret_is_readable_and_injectable(cloud: Any) -> None:
+    """The endpoint names RDS's own secret (``rds!db-<uuid>``); cloudcore reads and injects it."""
+    endpoint = cloud.provision_database(DatabaseConfig(name="pwdb"))
+    assert endpoint.password_secret is not None
+    assert endpoint.password_secret.startswith("rds!db-")
+    assert cloud.get_secret(endpoint.password_secret).get_secret_value()
+    config = cloudcore.ServiceConfig(
+        image="nginx:1.27", port=80, secrets={"DB_PASSWORD": endpoint.password_secret}
+    )
+    assert config.secrets["DB_PASSWORD"].key == endpoint.password_secret
