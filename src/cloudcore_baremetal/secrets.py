@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import binascii
 import os
+import secrets as pysecrets
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -151,7 +152,7 @@ class SecretStore:
         d = self._dir(key)
         for _ in range(20):
             ver = str(nxt)
-            tmp = f"{d}/.{ver}.{os.getpid()}.tmp"
+            tmp = f"{d}/.{ver}.{pysecrets.token_hex(6)}.tmp"
             final = f"{d}/{ver}.bin"
             blob = self._seal(key, ver, raw)
             try:

@@ -9,6 +9,7 @@ operation = the command's name). Secret values travel only over ``stdin``.
 from __future__ import annotations
 
 import os
+import secrets
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
@@ -161,7 +162,7 @@ class Transport(ABC):
 
     def write_file(self, path: str, data: bytes, *, mode: str = "600", name: str = "put") -> None:
         """Write ``data`` to ``path`` atomically (mode ``mode``), sent over stdin."""
-        tmp = f"{path}.tmp{os.getpid()}"
+        tmp = f"{path}.tmp{secrets.token_hex(6)}"
         self.run(
             script(
                 ["umask", "077"],
