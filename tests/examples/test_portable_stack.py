@@ -31,17 +31,7 @@ def _target(name: str) -> Any:
         pytest.skip(f"the {name} test target is not available yet: {exc}")
 
 
-AWS_PASSWORD_SECRET = pytest.mark.xfail(
-    raises=ConfigurationError,
-    strict=False,
-    reason="the aws driver returns DatabaseEndpoint.password_secret = 'rds!db-...' (the RDS-managed "
-    "secret), which is not a valid cloudcore secret key, so a SecretRef to it is rejected",
-)
-
-
-@pytest.mark.parametrize(
-    "driver", ["memory", "gcp", pytest.param("aws", marks=AWS_PASSWORD_SECRET)]
-)
+@pytest.mark.parametrize("driver", ["memory", "gcp", "aws"])
 def test_portable_stack_runs_unchanged(driver: str) -> None:
     example = _example()
     with _target(driver)() as cloud:
@@ -50,7 +40,7 @@ def test_portable_stack_runs_unchanged(driver: str) -> None:
         names = {name for _, name in out["resources"]}
         assert {"service", "database", "secret"} <= kinds, out["resources"]
         assert {"shop-api", "shop-db", "shop/api-key"} <= names
-        assert out["database"].password_secret in cloud.list_secrets()
+        assert cloud.get_secret(out["database"].password_secret).get_secret_value()
         listed = {(r.name, r.type) for r in cloud.list_dns_records("example.com")}
         assert (out["record"].name, out["record"].type) in listed
         applied = [r.name for r in out["waf_rules"]]

@@ -25,17 +25,47 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from cloudcore.models import DatabaseEndpoint
+
+from ._armor import ArmorAPI
 from ._run_sm import RunSecretsRedisAPI
 from ._server import ApiError, Request
-from ._sql_dns_armor import SqlDnsArmorAPI
+from ._sql_dns import SqlDnsAPI
 
-__all__ = ["DEFAULT_ZONES", "ApiError", "FakeGCP", "Request", "fake_target"]
+__all__ = [
+    "DEFAULT_ZONES",
+    "ApiError",
+    "FakeGCP",
+    "FakeSQLProbe",
+    "Request",
+    "connect_to",
+    "fake_target",
+]
 
 DEFAULT_ZONES = ("example.com", "example.org")
 """Zones every fresh fake holds (Cloud DNS zones are the user's; cloudcore only finds them)."""
 
 
-class FakeGCP(RunSecretsRedisAPI, SqlDnsArmorAPI):
+class FakeSQLProbe:
+    """The data probe of the fake's Cloud SQL: marker rows kept per instance and database,
+    carried by backup runs and restores (the conformance suite checks restores with it)."""
+
+    def __init__(self, fake: FakeGCP) -> None:
+        self._fake = fake
+
+    def write_marker(self, endpoint: DatabaseEndpoint, marker: str) -> None:
+        with self._fake.lock:
+            if endpoint.database not in self._fake.sql_databases.get(endpoint.name, {}):
+                raise KeyError(f"no database {endpoint.database!r} on {endpoint.name!r}")
+            rows = self._fake.sql_rows.setdefault(endpoint.name, {})
+            rows.setdefault(endpoint.database, []).append(marker)
+
+    def read_markers(self, endpoint: DatabaseEndpoint) -> list[str]:
+        with self._fake.lock:
+            return list(self._fake.sql_rows.get(endpoint.name, {}).get(endpoint.database, []))
+
+
+class FakeGCP(RunSecretsRedisAPI, SqlDnsAPI, ArmorAPI):
     """A stateful fake of the Google Cloud REST APIs the ``gcp`` driver uses.
 
     Args:
@@ -59,14 +89,16 @@ class FakeGCP(RunSecretsRedisAPI, SqlDnsArmorAPI):
         self.default_zones = zones
         self.default_operation_polls = operation_polls
         self._register_run_sm()
-        self._register_sql_dns_armor()
+        self._register_sql_dns()
+        self._register_armor()
         self.reset()
 
     def reset(self) -> None:
         """Forget every resource and queued fault; recreate the default DNS zones."""
         with self.lock:
             self._reset_run_sm()
-            self._reset_sql_dns_armor()
+            self._reset_sql_dns()
+            self._reset_armor()
             self.faults.clear()
             self.log.clear()
             self.operation_polls = self.default_operation_polls
@@ -82,10 +114,11 @@ class FakeGCP(RunSecretsRedisAPI, SqlDnsArmorAPI):
 
 def connect_to(fake: FakeGCP, **options: Any) -> Any:
     """A :class:`~cloudcore_gcp.provider.GCPProvider` connected to ``fake`` (anonymous
-    credentials, fast operation polling, the fake's fault queue attached)."""
+    credentials, fast operation polling, the fake's fault queue and SQL data probe attached)."""
     from google.auth.credentials import AnonymousCredentials
 
     from cloudcore.testing.faults import attach
+    from cloudcore.testing.probes import attach_probe
 
     from ..provider import GCPProvider
 
@@ -99,6 +132,7 @@ def connect_to(fake: FakeGCP, **options: Any) -> Any:
         **options,
     )
     attach(provider, fake.faults)
+    attach_probe(provider, FakeSQLProbe(fake))
     return provider
 
 

@@ -1,12 +1,14 @@
 """The fake GCP HTTP server: plumbing (routing, errors, faults, pages, operations).
 
 One :class:`http.server.ThreadingHTTPServer` on 127.0.0.1 serves every REST surface the driver
-uses. The API handlers live in :mod:`._run_sm` (Cloud Run, Secret Manager, Memorystore) and
-:mod:`._sql_dns_armor` (Cloud SQL, Cloud DNS, Cloud Armor); this module holds what they share.
+uses. The API handlers live in :mod:`._run_sm` (Cloud Run, Cloud Logging, Secret Manager,
+Memorystore), :mod:`._sql_dns` (Cloud SQL, Cloud DNS) and :mod:`._armor` (Cloud Armor); this
+module holds what they share.
 """
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 import threading
@@ -20,7 +22,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from cloudcore.testing.faults import FaultQueue
 
-__all__ = ["ApiError", "FakeServer", "Request", "now_rfc3339"]
+__all__ = ["ApiError", "FakeServer", "Request", "enum_value", "now_rfc3339", "pending_view"]
 
 Json = dict[str, Any]
 Handler = Callable[["Request"], tuple[int, Json]]
@@ -267,3 +269,14 @@ def enum_value(value: Any, names: dict[str, int]) -> int:
         if value in names:
             return names[value]
     raise ApiError(400, f"invalid enum value {value!r}")
+
+
+def pending_view(op: Json, field: str, pending: Any) -> Json:
+    """The operation, still at ``pending`` while polls remain (its work is already applied)."""
+    view = {k: copy.deepcopy(v) for k, v in op.items() if not k.startswith("_")}
+    if op.get("_pending"):
+        view[field] = pending
+        view.pop("endTime", None)
+        if "progress" in view:
+            view["progress"] = 50
+    return view

@@ -100,3 +100,17 @@ def test_cache_ha_auth_and_tls(gcp: Any, fake: Any) -> None:
     gcp.delete_cache("sessions")
     gcp.delete_cache("sessions")
     assert "cache-sessions-auth" not in gcp.list_secrets()
+
+
+def test_restore_holds_the_backed_up_rows(gcp: Any) -> None:
+    from cloudcore.testing.probes import probe_for
+
+    probe = probe_for(gcp)
+    assert probe is not None
+    source = gcp.provision_database(DatabaseConfig(name="orders"))
+    probe.write_marker(source, "before")
+    backup = gcp.backup_database("orders")
+    probe.write_marker(source, "after")
+    restored = gcp.restore_database(backup, "orders-copy")
+    assert probe.read_markers(restored) == ["before"]
+    assert probe.read_markers(source) == ["before", "after"]

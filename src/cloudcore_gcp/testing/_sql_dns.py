@@ -1,43 +1,37 @@
-"""Fake Cloud SQL Admin (v1beta4), Cloud DNS (v1) and Cloud Armor (compute v1) REST APIs."""
+"""Fake Cloud SQL Admin (v1beta4) and Cloud DNS (v1) REST APIs."""
 
 from __future__ import annotations
 
 import copy
-import random
-import re
 from typing import Any
 
-from ._server import ApiError, FakeServer, Request, enum_value, now_rfc3339
+from ._server import ApiError, FakeServer, Request, enum_value, now_rfc3339, pending_view
 
 Json = dict[str, Any]
 
 _SQL = "/sql/v1beta4/projects/{p}"
 _DNS = "/dns/v1/projects/{p}/managedZones"
-_ARMOR = "/compute/v1/projects/{p}/global/securityPolicies"
-_DEFAULT_PRIORITY = 2147483647
 
 
-class SqlDnsArmorAPI(FakeServer):
-    """Cloud SQL instances/databases/users/backup runs, Cloud DNS zones, Cloud Armor policies."""
+class SqlDnsAPI(FakeServer):
+    """Cloud SQL instances/databases/users/backup runs, Cloud DNS zones and record sets."""
 
     sql_instances: dict[str, Json]
     sql_databases: dict[str, dict[str, Json]]
     sql_users: dict[str, dict[str, Json]]
     sql_backups: dict[str, list[Json]]
     sql_operations: dict[str, Json]
+    sql_rows: dict[str, dict[str, list[str]]]
     zones: dict[str, Json]
     rrsets: dict[str, dict[tuple[str, str], Json]]
     changes: dict[str, list[Json]]
-    policies: dict[str, Json]
-    compute_operations: dict[str, Json]
 
-    def _reset_sql_dns_armor(self) -> None:
+    def _reset_sql_dns(self) -> None:
         self.sql_instances, self.sql_databases, self.sql_users = {}, {}, {}
-        self.sql_backups, self.sql_operations = {}, {}
+        self.sql_backups, self.sql_operations, self.sql_rows = {}, {}, {}
         self.zones, self.rrsets, self.changes = {}, {}, {}
-        self.policies, self.compute_operations = {}, {}
 
-    def _register_sql_dns_armor(self) -> None:
+    def _register_sql_dns(self) -> None:
         r = self.route
         r("POST", _SQL + "/instances", self._sql_insert)
         r("GET", _SQL + "/instances", self._sql_list)
@@ -60,14 +54,6 @@ class SqlDnsArmorAPI(FakeServer):
         r("GET", _DNS + "/{z}/rrsets", self._rrset_list)
         r("POST", _DNS + "/{z}/changes", self._change_create)
         r("GET", _DNS + "/{z}/changes/{c}", self._change_get)
-        r("POST", _ARMOR, self._policy_insert)
-        r("GET", _ARMOR, self._policy_list)
-        r("GET", _ARMOR + "/{s}", self._policy_get)
-        r("DELETE", _ARMOR + "/{s}", self._policy_delete)
-        r("POST", _ARMOR + "/{s}/addRule", self._rule_add)
-        r("POST", _ARMOR + "/{s}/patchRule", self._rule_patch)
-        r("POST", _ARMOR + "/{s}/removeRule", self._rule_remove)
-        r("GET", "/compute/v1/projects/{p}/global/operations/{o}", self._compute_op_get)
 
     # -------------------------------------------------------------- Cloud SQL
     def _sql_op(self, req: Request, target: str, op_type: int, **extra: Any) -> tuple[int, Json]:
@@ -88,14 +74,14 @@ class SqlDnsArmorAPI(FakeServer):
         }
         op["_pending"] = self.operation_polls
         self.sql_operations[op_id] = op
-        return 200, _pending_view(op, "status", 1)
+        return 200, pending_view(op, "status", 1)
 
     def _sql_op_get(self, req: Request) -> tuple[int, Json]:
         if req.groups[1] not in self.sql_operations:
             raise ApiError(404, "The Cloud SQL operation does not exist.")
         op = self.sql_operations[req.groups[1]]
         op["_pending"] = max(int(op["_pending"]) - 1, 0)
-        return 200, _pending_view(op, "status", 2)
+        return 200, pending_view(op, "status", 2)
 
     def _instance(self, req: Request) -> Json:
         inst = self.sql_instances.get(req.groups[1])
@@ -146,6 +132,7 @@ class SqlDnsArmorAPI(FakeServer):
         name = self._instance(req)["name"]
         for table in (self.sql_instances, self.sql_databases, self.sql_users, self.sql_backups):
             table.pop(name, None)
+        self.sql_rows.pop(name, None)
         return self._sql_op(req, name, 5)
 
     def _sql_restore(self, req: Request) -> tuple[int, Json]:
@@ -159,6 +146,7 @@ class SqlDnsArmorAPI(FakeServer):
         snapshot = runs[run_id]["_snapshot"]
         self.sql_databases[target] = copy.deepcopy(snapshot["databases"])
         self.sql_users[target] = copy.deepcopy(snapshot["users"])
+        self.sql_rows[target] = copy.deepcopy(snapshot["rows"])
         return self._sql_op(req, target, 11)
 
     def _sql_db_insert(self, req: Request) -> tuple[int, Json]:
@@ -221,6 +209,7 @@ class SqlDnsArmorAPI(FakeServer):
             "_snapshot": {
                 "databases": copy.deepcopy(self.sql_databases[inst]),
                 "users": copy.deepcopy(self.sql_users[inst]),
+                "rows": copy.deepcopy(self.sql_rows.get(inst, {})),
             },
         }
         self.sql_backups[inst].append(run)
@@ -354,137 +343,6 @@ class SqlDnsArmorAPI(FakeServer):
             if change["id"] == req.groups[2]:
                 return 200, change
         raise ApiError(404, "The change does not exist.")
-
-    # ------------------------------------------------------------ Cloud Armor
-    def _compute_op(self, req: Request, kind: str, target: str) -> tuple[int, Json]:
-        op_id = str(random.randrange(10**17, 10**18))
-        project = req.groups[0]
-        op: Json = {
-            "kind": "compute#operation",
-            "id": op_id,
-            "name": f"operation-{op_id}",
-            "operationType": kind,
-            "status": "DONE",
-            "progress": 100,
-            "targetLink": f"https://www.googleapis.com/compute/v1/projects/{project}/global/securityPolicies/{target}",
-            "insertTime": now_rfc3339(),
-            "selfLink": f"/compute/v1/projects/{project}/global/operations/operation-{op_id}",
-        }
-        op["_pending"] = self.operation_polls
-        self.compute_operations[op["name"]] = op
-        return 200, _pending_view(op, "status", "RUNNING")
-
-    def _compute_op_get(self, req: Request) -> tuple[int, Json]:
-        if req.groups[1] not in self.compute_operations:
-            raise ApiError(404, f"The resource '{req.groups[1]}' was not found")
-        op = self.compute_operations[req.groups[1]]
-        op["_pending"] = max(int(op["_pending"]) - 1, 0)
-        return 200, _pending_view(op, "status", "RUNNING")
-
-    def _policy(self, req: Request) -> Json:
-        policy = self.policies.get(req.groups[1])
-        if policy is None:
-            raise ApiError(404, f"The resource 'securityPolicies/{req.groups[1]}' was not found")
-        return policy
-
-    def _touch(self, policy: Json) -> None:
-        policy["fingerprint"] = self.new_uuid()[:12]
-        policy["rules"].sort(key=lambda r: int(r["priority"]))
-
-    def _policy_insert(self, req: Request) -> tuple[int, Json]:
-        body = copy.deepcopy(req.body)
-        name = body.get("name")
-        if not name:
-            raise ApiError(400, "Required field 'resource.name' not specified")
-        if name in self.policies:
-            raise ApiError(
-                409, f"The resource 'securityPolicies/{name}' already exists", "ALREADY_EXISTS"
-            )
-        rules = body.setdefault("rules", [])
-        for rule in rules:
-            _check_rule(rule)
-        if not any(int(r["priority"]) == _DEFAULT_PRIORITY for r in rules):
-            rules.append(
-                {
-                    "priority": _DEFAULT_PRIORITY,
-                    "action": "allow",
-                    "description": "default rule",
-                    "match": {"versionedExpr": "SRC_IPS_V1", "config": {"srcIpRanges": ["*"]}},
-                }
-            )
-        body.update(kind="compute#securityPolicy", id=str(self.next_id()), type="CLOUD_ARMOR")
-        body["creationTimestamp"] = now_rfc3339()
-        self._touch(body)
-        self.policies[name] = body
-        return self._compute_op(req, "insert", name)
-
-    def _policy_get(self, req: Request) -> tuple[int, Json]:
-        return 200, self._policy(req)
-
-    def _policy_list(self, req: Request) -> tuple[int, Json]:
-        items = [p for _, p in sorted(self.policies.items())]
-        return 200, self.page(req, items, "items", size_param="maxResults")
-
-    def _policy_delete(self, req: Request) -> tuple[int, Json]:
-        del self.policies[self._policy(req)["name"]]
-        return self._compute_op(req, "delete", req.groups[1])
-
-    def _rule_add(self, req: Request) -> tuple[int, Json]:
-        policy = self._policy(req)
-        rule = copy.deepcopy(req.body)
-        _check_rule(rule)
-        if any(int(r["priority"]) == int(rule["priority"]) for r in policy["rules"]):
-            raise ApiError(400, "Cannot have rules with the same priorities.")
-        policy["rules"].append(rule)
-        self._touch(policy)
-        return self._compute_op(req, "addRule", policy["name"])
-
-    def _rule_index(self, req: Request, policy: Json) -> int:
-        priority = req.int_query("priority", 0)
-        for i, rule in enumerate(policy["rules"]):
-            if int(rule["priority"]) == priority:
-                return i
-        raise ApiError(400, f"Invalid value for field 'priority': '{priority}'. No such rule.")
-
-    def _rule_patch(self, req: Request) -> tuple[int, Json]:
-        policy = self._policy(req)
-        index = self._rule_index(req, policy)
-        rule = copy.deepcopy(req.body)
-        _check_rule(rule)
-        policy["rules"][index] = rule
-        self._touch(policy)
-        return self._compute_op(req, "patchRule", policy["name"])
-
-    def _rule_remove(self, req: Request) -> tuple[int, Json]:
-        policy = self._policy(req)
-        index = self._rule_index(req, policy)
-        if int(policy["rules"][index]["priority"]) == _DEFAULT_PRIORITY:
-            raise ApiError(400, "The default rule cannot be removed.")
-        del policy["rules"][index]
-        self._touch(policy)
-        return self._compute_op(req, "removeRule", policy["name"])
-
-
-def _pending_view(op: Json, field: str, pending: Any) -> Json:
-    """The operation, still at ``pending`` while polls remain (its work is already applied)."""
-    view = _public(op)
-    if op.get("_pending"):
-        view[field] = pending
-        view.pop("endTime", None)
-        if "progress" in view:
-            view["progress"] = 50
-    return view
-
-
-def _check_rule(rule: Json) -> None:
-    if "priority" not in rule or "action" not in rule or "match" not in rule:
-        raise ApiError(400, "A rule needs a priority, an action and a match.")
-    expr = (rule["match"].get("expr") or {}).get("expression")
-    bare = re.sub(r"\\.", "", expr or "")
-    if expr is not None and (bare.count("(") != bare.count(")") or bare.count("'") % 2):
-        raise ApiError(400, f"Invalid CEL expression: {expr}")
-    if rule["action"] in ("throttle", "rate_based_ban") and "rateLimitOptions" not in rule:
-        raise ApiError(400, "rateLimitOptions is required for rate-based rules.")
 
 
 def _rrset(name: str, rtype: str, ttl: int, rrdatas: list[str]) -> Json:
