@@ -193,6 +193,13 @@ class Compute:
             {"config": config.model_dump(mode="json"), "secrets": versions, "v": 1}
         )
         revision = digest[:12]
+        # what the processes run (everything but the replica count): restart only when it changes
+        run_digest = config_hash(
+            {
+                "config": config.model_dump(mode="json", exclude={"replicas", "autoscaling"}),
+                "secrets": versions,
+            }
+        )
         changed = False
         unhealthy: list[str] = []
         for host, count in zip(hosts, counts, strict=True):
@@ -210,14 +217,16 @@ class Compute:
             self._check_image(host, config)
             mgr = manager_for(host)
             prog = self._program(host, name, config, count)
-            self._write_files(host, name, config, versions, mgr)
+            rerun = st is None or st.get("run_hash") != run_digest
+            if rerun:
+                self._write_files(host, name, config, versions, mgr)
             before = int(st["replicas"]) if st else 0
             if count == 0:
                 mgr.remove(prog)
             else:
                 mgr.apply(prog)
                 ports = [config.port + i for i in range(count)] if config.port else []
-                if st is not None and before:
+                if st is not None and before and rerun:
                     for i in range(min(before, count)):
                         mgr.restart(prog, i)
                         if ports and not self._wait_healthy(host, config, [ports[i]]):
@@ -234,6 +243,7 @@ class Compute:
                     "kind": "service",
                     "name": name,
                     "hash": digest,
+                    "run_hash": run_digest,
                     "revision": revision,
                     "replicas": count,
                     "total": config.replicas,

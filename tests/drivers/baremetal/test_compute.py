@@ -18,7 +18,9 @@ from ._svc import config, get
 pytestmark = pytest.mark.needs_root
 
 
-def exercise(provider: Any, address: str, port: int, kill: Any) -> None:
+def exercise(
+    provider: Any, address: str, port: int, kill: Any, scale_keeps_pids: bool = False
+) -> None:
     """The compute contract on one host: deploy, no-op redeploy, rolling update, self-healing,
     logs, scale, delete."""
     name = "web"
@@ -61,6 +63,8 @@ def exercise(provider: Any, address: str, port: int, kill: Any) -> None:
 
     scaled = provider.scale_service(name, 1)
     assert (scaled.desired, scaled.running) == (1, 1)
+    if scale_keeps_pids:  # systemd stops the extra unit only; supervisord restarts the group
+        assert get(address, port)["pid"] == healed["pid"]
     assert [s.name for s in provider.list_services()] == [name]
 
     provider.delete_service(name)
@@ -82,7 +86,7 @@ def test_systemd_backend_on_a_systemd_host(systemd_env):
     def kill(pid: int) -> None:
         provider.inventory.hosts[0].transport.run(["kill", "-9", str(pid)], mutating=True)
 
-    exercise(provider, host.address, 18200, kill)
+    exercise(provider, host.address, 18200, kill, scale_keeps_pids=True)
     assert provider.inventory.hosts[0].fact("manager") == "systemd"
 
 
