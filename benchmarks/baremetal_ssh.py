@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import shutil
 import statistics
 import tempfile
 import time
@@ -43,14 +44,18 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=200)
     args = ap.parse_args()
     work = tempfile.mkdtemp(prefix="ccbench-")
-    os.chmod(work, 0o755)  # noqa: S103
+    os.chmod(work, 0o755)
     lines = ["| measurement | n | median ms | p95 ms | min ms |", "|---|---|---|---|---|"]
     with test_user(work) as user, ssh_host(work, user) as sshd:
 
         def transport(nodelay: bool) -> SSHTransport:
             return SSHTransport(
-                sshd.address, sshd.port, user.name, key_filename=user.key_file,
-                known_hosts=sshd.known_hosts, tcp_nodelay=nodelay,
+                sshd.address,
+                sshd.port,
+                user.name,
+                key_filename=user.key_file,
+                known_hosts=sshd.known_hosts,
+                tcp_nodelay=nodelay,
             )
 
         for nodelay in (True, False):
@@ -64,17 +69,25 @@ def main() -> None:
             lines.append(row(f"connect + auth + `true` ({label})", timed(connect, 20)))
             t = transport(nodelay)
             t.run(["true"], mutating=False, sudo=False)
-            lines.append(row(f"exec `true` on open connection ({label})",
-                             timed(lambda t=t: t.run(["true"], mutating=False, sudo=False),
-                                   args.runs)))
-            lines.append(row(f"exec `true` through sudo -n ({label})",
-                             timed(lambda t=t: t.run(["true"], mutating=False), args.runs // 4)))
+            lines.append(
+                row(
+                    f"exec `true` on open connection ({label})",
+                    timed(lambda t=t: t.run(["true"], mutating=False, sudo=False), args.runs),
+                )
+            )
+            lines.append(
+                row(
+                    f"exec `true` through sudo -n ({label})",
+                    timed(lambda t=t: t.run(["true"], mutating=False), args.runs // 4),
+                )
+            )
             t.close()
 
         state = f"{work}/state"
         p = BaremetalProvider(
             hosts=[sshd.host_spec(name="bench", state_dir=state, roles=["app"])],
-            secret_key=random_key(), secret_key_file=None,
+            secret_key=random_key(),
+            secret_key_file=None,
         )
         try:
             cfg = ServiceConfig(command=("/bin/sleep", "3600"), replicas=3)
@@ -86,21 +99,35 @@ def main() -> None:
             for i in range(5):
                 fresh += timed(lambda i=i: p.deploy_service(f"bench{i}", cfg), 1)
             lines.append(row("deploy 3 replicas, new service (supervisord up)", fresh))
-            lines.append(row("deploy 3 replicas, unchanged (no writes)",
-                             timed(lambda: p.deploy_service("bench0", cfg), 20)))
+            lines.append(
+                row(
+                    "deploy 3 replicas, unchanged (no writes)",
+                    timed(lambda: p.deploy_service("bench0", cfg), 20),
+                )
+            )
             changed = [cfg.model_copy(update={"env": {"V": str(i)}}) for i in range(5)]
-            lines.append(row("deploy 3 replicas, changed env (rolling restart)",
-                             [timed(lambda c=c: p.deploy_service("bench0", c), 1)[0]
-                              for c in changed]))
-            lines.append(row("get_service_status (3 replicas)",
-                             timed(lambda: p.get_service_status("bench0"), 20)))
+            lines.append(
+                row(
+                    "deploy 3 replicas, changed env (rolling restart)",
+                    [timed(lambda c=c: p.deploy_service("bench0", c), 1)[0] for c in changed],
+                )
+            )
+            lines.append(
+                row(
+                    "get_service_status (3 replicas)",
+                    timed(lambda: p.get_service_status("bench0"), 20),
+                )
+            )
             for i in range(5):
                 p.delete_service(f"bench{i}")
         finally:
             p.close()
             shutdown_supervisor(state)
-    print(f"python {platform.python_version()}, {os.cpu_count()} CPUs, "
-          f"load average {os.getloadavg()[0]:.1f}")
+    shutil.rmtree(work, ignore_errors=True)
+    print(
+        f"python {platform.python_version()}, {os.cpu_count()} CPUs, "
+        f"load average {os.getloadavg()[0]:.1f}"
+    )
     print("\n".join(lines))
 
 

@@ -6,8 +6,8 @@ multi-host and firewall tests) and one podman-booted systemd host (``systemd_env
 
 from __future__ import annotations
 
-import contextlib
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -74,6 +74,7 @@ def loopback() -> Iterator[LoopbackEnv]:
             yield LoopbackEnv(work, sshd, pg, netns)
         finally:
             shutdown_supervisor(f"{work}/state")
+    shutil.rmtree(work, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
@@ -124,6 +125,7 @@ def ns_env() -> Iterator[NsEnv]:
             yield NsEnv(hosts, provider, work)
         finally:
             provider.close()
+    shutil.rmtree(work, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
@@ -150,7 +152,4 @@ def systemd_env() -> Iterator[tuple[Any, Any]]:
             finally:
                 provider.close()
     finally:
-        with contextlib.suppress(OSError):
-            import shutil
-
-            shutil.rmtree(work, ignore_errors=True)
+        shutil.rmtree(work, ignore_errors=True)
