@@ -198,12 +198,28 @@ class SupervisordManager(Manager):
         )
         if res.code == 3:  # supervisord is not running: nothing runs
             return []
+        if res.code == 127:  # no python3 on the host: ask supervisorctl (slower)
+            return self._status_ctl(prog)
         if res.code != 0:
             raise CommandError("supervisor-status", res.code, res.error_text, self.host.name)
         out: list[ReplicaState] = []
         for name, state in json.loads(res.text or "[]"):
             idx = name[len(prog.name) + 1 :]
             if name.startswith(prog.name + "-") and idx.isdigit():
+                alive = state in ("RUNNING", "STARTING", "BACKOFF")
+                out.append(ReplicaState(int(idx), state, state == "RUNNING", alive=alive))
+        return sorted(out, key=lambda r: r.index)
+
+    def _status_ctl(self, prog: Program) -> list[ReplicaState]:
+        text = self._ctl("status", f"{prog.name}:*", mutating=False, check=False)
+        out: list[ReplicaState] = []
+        for line in text.splitlines():
+            parts = line.split()
+            if len(parts) < 2 or not parts[0].startswith(f"{prog.name}:{prog.name}-"):
+                continue
+            idx = parts[0].rsplit("-", 1)[-1]
+            if idx.isdigit():
+                state = parts[1]
                 alive = state in ("RUNNING", "STARTING", "BACKOFF")
                 out.append(ReplicaState(int(idx), state, state == "RUNNING", alive=alive))
         return sorted(out, key=lambda r: r.index)

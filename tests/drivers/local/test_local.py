@@ -149,3 +149,25 @@ def test_demo_deploys_answers_and_cleans_up(tmp_path, monkeypatch):
     assert "cleaned up" in text
     with LocalProvider(project_dir=str(tmp_path / ".cloudcore" / "local")) as p:
         assert p.list_services() == [] and p.list_secrets() == []
+
+
+@pytest.mark.skipif(not HAVE_SUPERVISOR, reason="supervisor is not installed")
+def test_supervisor_status_fallback_agrees_with_xmlrpc(tmp_path):
+    from cloudcore.models import ServiceConfig
+    from cloudcore_baremetal.managers import manager_for
+
+    state = tempfile.mkdtemp(prefix="ccfb-")
+    p = LocalProvider(project_dir=f"{state}/local", secret_key=random_key())
+    cfg = ServiceConfig(command=("/bin/sleep", "600"), replicas=2)
+    try:
+        p.deploy_service("fallback", cfg)
+        host = p.inventory.hosts[0]
+        mgr = manager_for(host)
+        prog = p.compute._program(host, "fallback", cfg, 2)
+        fast = mgr.status(prog)
+        assert [(r.index, r.running) for r in fast] == [(0, True), (1, True)]
+        assert mgr._status_ctl(prog) == fast
+        p.delete_service("fallback")
+    finally:
+        shutdown_supervisor(f"{state}/local")
+        shutil.rmtree(state, ignore_errors=True)
