@@ -22,6 +22,7 @@ from cloudcore.models import BackupRef, DatabaseConfig, DatabaseEndpoint
 from ._hostutil import as_user
 from ._shell import AND, SEQ, from_file, quiet, script, to_file
 from ._state import config_hash, read_all, read_one, short_ident, write_one
+from .transport import CommandError
 
 if TYPE_CHECKING:
     from .inventory import Host
@@ -149,7 +150,12 @@ class Databases:
             sql.append(f"CREATE DATABASE {_ident(db)} OWNER {_ident(role)};")
             sql.append(f"COMMENT ON DATABASE {_ident(db)} IS {sql_literal(comment)};")
             sql.append(f"REVOKE ALL ON DATABASE {_ident(db)} FROM PUBLIC;")
-        self.psql("\n".join(sql) + "\n", mutating=True)
+        try:
+            self.psql("\n".join(sql) + "\n", mutating=True)
+        except CommandError as exc:  # psql echoes the failing statement: hide the password
+            raise CommandError(
+                exc.name, exc.code, exc.stderr.replace(password, "**********"), exc.host
+            ) from None
         st = {
             "kind": "database",
             "name": name,
