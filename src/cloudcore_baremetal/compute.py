@@ -30,6 +30,7 @@ from cloudcore.models import (
 )
 
 from ._runfiles import env_file, run_script
+from ._shell import SEQ, script, to_file
 from ._state import config_hash, read_all, read_one, write_one
 from .managers import Manager, Program, ReplicaState, manager_for
 
@@ -374,10 +375,32 @@ class Compute:
         """Stop and remove a service everywhere (succeeds when it is gone)."""
         for host, st in self._states(name):
             mgr = manager_for(host)
-            mgr.remove(self._program(host, name, ServiceConfig.model_validate(st["config"]), 0))
+            cfg = ServiceConfig.model_validate(st["config"])
+            mgr.remove(self._program(host, name, cfg, 0))
+            if cfg.image is not None:
+                self._remove_containers(host, name, int(st["replicas"]))
             host.transport.run(
                 ["rm", "-rf", "--", host.path("services", name)], mutating=True, name="rm"
             )
+
+    def _remove_containers(self, host: Host, name: str, replicas: int) -> None:
+        """Remove the service's containers (a stopped ``podman run`` may leave one behind),
+        with the service's own environment (it may point podman at its own storage)."""
+        env = host.path("services", name, "env")
+        names = [f"{self.prog_name(name)}-{i}" for i in range(max(replicas, 1))]
+        host.transport.run(
+            script(
+                ["set", "-a"],
+                SEQ,
+                [".", env],
+                SEQ,
+                ["podman", "rm", "-f", "-t", "2", "--ignore", *names],
+                to_file("/dev/null"),
+            ),
+            mutating=True,
+            name="podman",
+            check=False,
+        )
 
     def logs(self, name: str, since: datetime | None, limit: int) -> list[LogEntry]:
         """Recent lines from every replica, oldest first."""

@@ -122,3 +122,95 @@ def test_replicas_spread_over_app_hosts(ns_env):
         assert "cloudcore:baremetal::service/spread" in ids
     finally:
         p.delete_service("spread")
+
+
+@pytest.fixture(scope="module")
+def mini_image(loopback):
+    """A tiny local image (dash, sleep, libc) in podman storage of its own; the env that
+    points podman there travels in the service's env file like any variable."""
+    import shutil
+    import subprocess
+    from pathlib import Path
+
+    base = Path(loopback.work, "podman")
+    root = base / "rootfs"
+    for d in ("bin", "lib/x86_64-linux-gnu", "lib64"):
+        (root / d).mkdir(parents=True, exist_ok=True)
+    shutil.copy("/bin/dash", root / "bin/sh")
+    shutil.copy("/bin/sleep", root / "bin/sleep")
+    shutil.copy("/lib/x86_64-linux-gnu/libc.so.6", root / "lib/x86_64-linux-gnu/libc.so.6")
+    shutil.copy("/lib64/ld-linux-x86-64.so.2", root / "lib64/ld-linux-x86-64.so.2")
+    (base / "containers.conf").write_text(
+        '[containers]\ndefault_ulimits = ["nofile=1024:1024", "nproc=1024:1024"]\n'
+        '[engine]\nruntime = "runc"\n'
+    )
+    (base / "storage.conf").write_text(
+        f'[storage]\ndriver = "overlay"\ngraphroot = "{base}/graph"\nrunroot = "{base}/run"\n'
+    )
+    env = {
+        "CONTAINERS_CONF": f"{base}/containers.conf",
+        "CONTAINERS_STORAGE_CONF": f"{base}/storage.conf",
+    }
+    subprocess.run(["tar", "-C", str(root), "-cf", str(base / "img.tar"), "."], check=True)
+    ref = "localhost/cloudcore-test-mini:1"
+    subprocess.run(
+        ["podman", "import", "-q", str(base / "img.tar"), ref],
+        check=True,
+        capture_output=True,
+        env={**os.environ, **env},
+    )
+    yield ref, env
+    subprocess.run(
+        ["podman", "rmi", "-a", "-f"], capture_output=True, env={**os.environ, **env}, check=False
+    )
+
+
+def test_container_images_run_with_podman(bm, mini_image):
+    import subprocess
+
+    ref, podman_env = mini_image
+    cmd = (
+        "sh",
+        "-c",
+        'trap "exit 0" TERM; echo "greeting=$GREETING replica=$CLOUDCORE_REPLICA"; '
+        "while :; do sleep 1; done",
+    )
+    from cloudcore.models import ServiceConfig
+
+    cfg = ServiceConfig(
+        image=ref, command=cmd, replicas=2, env={"GREETING": "hi there", **podman_env}
+    )
+    try:
+        assert bm.deploy_service("img", cfg).changed
+        status = bm.get_service_status("img")
+        assert (status.desired, status.running) == (2, 2)
+        ps = subprocess.run(
+            ["podman", "ps", "--format", "{{.Names}}"],
+            capture_output=True,
+            text=True,
+            env={**os.environ, **podman_env},
+            check=True,
+        ).stdout
+        assert {"cc-svc-img-0", "cc-svc-img-1"} <= set(ps.split())
+        import time
+
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            text = "\n".join(e.message for e in bm.get_logs("img"))
+            if "replica=1" in text and "replica=0" in text:
+                break
+            time.sleep(0.2)
+        assert "greeting=hi there replica=0" in text and "greeting=hi there replica=1" in text
+        with cloudcore.record() as rec:
+            assert not bm.deploy_service("img", cfg).changed
+        assert rec.mutating_calls() == []
+    finally:
+        bm.delete_service("img")
+    ps = subprocess.run(
+        ["podman", "ps", "-a", "--format", "{{.Names}}"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **podman_env},
+        check=True,
+    ).stdout
+    assert "cc-svc-img" not in ps
