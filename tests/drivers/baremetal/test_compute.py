@@ -4,14 +4,18 @@ replicas spread over two namespace hosts."""
 from __future__ import annotations
 
 import os
+import shutil
 import signal
+import subprocess
+import time
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 import cloudcore
 from cloudcore.errors import NotFound
-from cloudcore.models import ServiceState
+from cloudcore.models import ServiceConfig, ServiceState
 
 from ._svc import config, get
 
@@ -128,9 +132,6 @@ def test_replicas_spread_over_app_hosts(ns_env):
 def mini_image(loopback):
     """A tiny local image (dash, sleep, libc) in podman storage of its own; the env that
     points podman there travels in the service's env file like any variable."""
-    import shutil
-    import subprocess
-    from pathlib import Path
 
     base = Path(loopback.work, "podman")
     root = base / "rootfs"
@@ -166,7 +167,6 @@ def mini_image(loopback):
 
 
 def test_container_images_run_with_podman(bm, mini_image):
-    import subprocess
 
     ref, podman_env = mini_image
     cmd = (
@@ -175,8 +175,6 @@ def test_container_images_run_with_podman(bm, mini_image):
         'trap "exit 0" TERM; echo "greeting=$GREETING replica=$CLOUDCORE_REPLICA"; '
         "while :; do sleep 1; done",
     )
-    from cloudcore.models import ServiceConfig
-
     cfg = ServiceConfig(
         image=ref, command=cmd, replicas=2, env={"GREETING": "hi there", **podman_env}
     )
@@ -192,8 +190,6 @@ def test_container_images_run_with_podman(bm, mini_image):
             check=True,
         ).stdout
         assert {"cc-svc-img-0", "cc-svc-img-1"} <= set(ps.split())
-        import time
-
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
             text = "\n".join(e.message for e in bm.get_logs("img"))
