@@ -89,6 +89,17 @@ def _firewall_namespace() -> Iterator[str]:
         subprocess.run(["ip", "netns", "del", name], check=False, capture_output=True)
 
 
+def _commands_only(provider: BaremetalProvider) -> None:
+    """The suite runs its test services from ``service_image`` when a driver declares images;
+    offline there is no image to pull, so the targets run the suite's command instead (images
+    are tested with a local image in ``tests/drivers/baremetal/test_compute.py``)."""
+    from cloudcore.capabilities import Capability
+
+    feats = dict(provider.features)
+    feats[Capability.COMPUTE] = feats[Capability.COMPUTE] - {"images"}
+    provider.features = feats
+
+
 def _require_root() -> None:
     if os.geteuid() != 0:
         raise RuntimeError(
@@ -133,6 +144,7 @@ def fake_target(*, postgres: bool = True, **options: Any) -> Iterator[BaremetalP
         )
         stack.callback(shutdown_supervisor, state)
         stack.callback(provider.close)
+        _commands_only(provider)
         faults = FaultQueue()
         for host in provider.inventory.hosts:
             host.transport.faults = faults
@@ -171,6 +183,7 @@ def local_target(**options: Any) -> Iterator[LocalProvider]:
             }
         stack.callback(shutdown_supervisor, state)
         stack.callback(provider.close)
+        _commands_only(provider)
         faults = FaultQueue()
         for host in provider.inventory.hosts:
             host.transport.faults = faults

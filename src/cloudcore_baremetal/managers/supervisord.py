@@ -20,6 +20,9 @@ from .logparse import parse_stamped
 
 __all__ = ["SupervisordManager"]
 
+# states supervisord itself moves on from (autorestart): starting them again changes nothing
+_ALIVE = frozenset({"RUNNING", "STARTING", "BACKOFF", "EXITED"})
+
 _STATUS = """
 import http.client, json, socket, sys, xmlrpc.client
 class Conn(http.client.HTTPConnection):
@@ -206,7 +209,7 @@ class SupervisordManager(Manager):
         for name, state in json.loads(res.text or "[]"):
             idx = name[len(prog.name) + 1 :]
             if name.startswith(prog.name + "-") and idx.isdigit():
-                alive = state in ("RUNNING", "STARTING", "BACKOFF")
+                alive = state in _ALIVE
                 out.append(ReplicaState(int(idx), state, state == "RUNNING", alive=alive))
         return sorted(out, key=lambda r: r.index)
 
@@ -220,7 +223,7 @@ class SupervisordManager(Manager):
             idx = parts[0].rsplit("-", 1)[-1]
             if idx.isdigit():
                 state = parts[1]
-                alive = state in ("RUNNING", "STARTING", "BACKOFF")
+                alive = state in _ALIVE
                 out.append(ReplicaState(int(idx), state, state == "RUNNING", alive=alive))
         return sorted(out, key=lambda r: r.index)
 
