@@ -253,7 +253,11 @@ def netns_hosts(
     The bridge gets ``10.231.N.1/24`` in the root namespace; host ``i`` is ``10.231.N.(i+2)``.
     """
     tag = secrets.token_hex(2)
-    subnet = 100 + int(tag, 16) % 150
+    used = _run("ip", "-o", "-4", "addr", "show", check=False).stdout
+    free = [n for n in range(100, 250) if f" 10.231.{n}." not in used]
+    if not free:
+        raise RuntimeError("no free 10.231.N.0/24 subnet for namespace hosts")
+    subnet = free[int(tag, 16) % len(free)]
     bridge = f"ccbr{tag}"
     names = [f"ccns{tag}{i}" for i in range(count)]
     procs: list[subprocess.Popen[bytes]] = []
