@@ -32,6 +32,7 @@ def test_connecting_to_memory_loads_no_cloud_sdk() -> None:
 
 def test_all_is_sorted_and_every_name_resolves() -> None:
     names = [n for n in cloudcore.__all__ if n != "__version__"]
+
     # "isort-style", as ruff's RUF022 keeps it: CONSTANTS, then Classes, then functions
     def style(name: str) -> tuple[int, str]:
         bare = name.strip("_")
