@@ -47,6 +47,43 @@ BASICS = textwrap.dedent(
 )
 
 
+MODULES_PROBE = textwrap.dedent(
+    """
+    import sys
+    import cloudcore_baremetal.local, cloudcore.models, cloudcore.events, pluggy, tenacity
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+    print("\\n".join(sorted({f for m in list(sys.modules.values())
+                              if (f := getattr(m, "__file__", None))})))
+    """
+)
+
+
+def _readable_modules(dest: Path) -> str:
+    """Copy the modules the basics import into ``dest``, readable by an unprivileged user.
+
+    The checkout and its venv may sit under a folder only root can enter (a fresh clone in a
+    0700 temporary folder): the unprivileged run must not depend on where they are.
+    """
+    site = next(Path(sys.prefix, "lib").glob("python3*/site-packages"))
+    src = Path(cloudcore.__file__).parents[1]
+    out = subprocess.run(
+        [sys.executable, "-c", MODULES_PROBE], capture_output=True, text=True, check=True
+    ).stdout.split()
+    tops = set()
+    for name in out:
+        for prefix in (site, src):
+            if name.startswith(f"{prefix}/"):
+                tops.add(prefix / Path(name).relative_to(prefix).parts[0])
+    dest.mkdir()
+    for top in sorted(tops):
+        if top.is_dir():
+            shutil.copytree(top, dest / top.name, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy2(top, dest / top.name)
+    subprocess.run(["chmod", "-R", "a+rX", str(dest)], check=True)
+    return str(dest)
+
+
 @pytest.mark.skipif(not HAVE_SUPERVISOR, reason="supervisor is not installed")
 def test_compute_and_secrets_work_without_root():
     base = Path(tempfile.mkdtemp(prefix="cclocal-nonroot-"))
@@ -57,12 +94,10 @@ def test_compute_and_secrets_work_without_root():
     if os.geteuid() == 0:  # run the basics as an unprivileged user
         os.chmod(base, 0o755)
         shutil.chown(project, "nobody")
-        site = next(Path(sys.prefix, "lib").glob("python3*/site-packages"))
-        src = Path(cloudcore.__file__).parents[1]
         env = {
             "HOME": str(project),
             "PATH": "/usr/bin:/bin:/usr/sbin:/sbin",
-            "PYTHONPATH": f"{site}:{src}",
+            "PYTHONPATH": _readable_modules(base / "pylib"),
         }
         argv = [
             "setpriv",
