@@ -21,7 +21,7 @@ from cloudcore.capabilities import Capability
 
 from .inventory import ROLES, Inventory
 from .provider import BaremetalProvider, check_state_dir
-from .transport.local import LocalTransport
+from .transport.local import LocalTransport, local_path
 
 __all__ = ["LocalProvider"]
 
@@ -30,7 +30,7 @@ C = Capability
 
 def _missing(*programs: str) -> str | None:
     for prog in programs:
-        if shutil.which(prog) is None and not any(
+        if shutil.which(prog, path=local_path()) is None and not any(
             Path(d, prog).exists() for d in ("/usr/sbin", "/sbin", "/usr/local/sbin")
         ):
             return prog

@@ -28,6 +28,7 @@ from cloudcore.testing.probes import attach_probe
 from .database import sql_literal
 from .local import LocalProvider
 from .provider import BaremetalProvider
+from .transport.local import local_path
 
 __all__ = ["PsqlProbe", "fake_target", "local_target", "shutdown_supervisor"]
 
@@ -75,6 +76,7 @@ def shutdown_supervisor(state_dir: str, prefix: tuple[str, ...] = ()) -> None:
             capture_output=True,
             check=False,
             timeout=30,
+            env={**os.environ, "PATH": local_path()},
         )
 
 

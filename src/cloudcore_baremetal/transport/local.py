@@ -4,10 +4,19 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
 
 from . import Result, Transport, TransportError
 
-__all__ = ["LocalTransport"]
+__all__ = ["LocalTransport", "local_path"]
+
+
+def local_path() -> str:
+    """``PATH`` with this interpreter's folder first, so programs installed with cloudcore
+    (``supervisord`` from the ``supervisor`` package) are found even outside an activated venv."""
+    here = os.path.dirname(sys.executable or "")
+    rest = os.environ.get("PATH", os.defpath)
+    return f"{here}{os.pathsep}{rest}" if here else rest
 
 
 class LocalTransport(Transport):
@@ -39,6 +48,7 @@ class LocalTransport(Transport):
                 capture_output=True,
                 timeout=timeout,
                 check=False,
+                env={**os.environ, "PATH": local_path()},
             )
         except subprocess.TimeoutExpired as exc:
             raise TransportError(f"command timed out after {timeout:g} s on localhost") from exc
