@@ -224,6 +224,26 @@ class StaleStatus(MemoryProvider):
         super()._delete_service(name)
 
 
+class WriteOnlyRepeatsStore(MemoryProvider):
+    """A write-only secrets store (values not readable, as at Cloudflare) that repeats a failed
+    ``store_secret`` blindly: caught without reading any value back."""
+
+    features = {
+        **MemoryProvider.features,
+        Capability.SECRETS: frozenset(),
+    }
+    unsupported_reasons = {
+        "secrets:read": "this variant's store never returns values",
+        "secrets:versions": "this variant keeps only the latest value",
+    }
+
+    def _store_secret(self, key: str, value: SecretStr) -> str:
+        try:
+            return super()._store_secret(key, value)
+        except TransientError:
+            return super()._store_secret(key, value)
+
+
 class SecretInLog(MemoryProvider):
     """Logs each stored value at DEBUG level."""
 
@@ -338,6 +358,12 @@ VARIANTS: dict[str, Variant] = {
     ),
     "dns_rewrites_unchanged": _v(
         DNSRewritesUnchanged, "dns", "idempotent upsert", "test_dns_upsert_is_idempotent"
+    ),
+    "write_only_repeats_store": _v(
+        WriteOnlyRepeatsStore,
+        "secrets",
+        "an unsafe write is not repeated (checked without reading values)",
+        "test_secrets_store_not_repeated",
     ),
     "not_implemented_waf": _v(
         NotImplementedWAF,
