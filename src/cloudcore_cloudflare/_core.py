@@ -186,14 +186,13 @@ class CloudflareCore(BaseProvider):
         """The managed zone holding ``name`` (longest suffix).
 
         Raises:
-            ConfigurationError: no managed zone holds it.
+            NotFound: no managed zone holds it (as on every driver).
         """
         zone = zone_for(name, tuple(self.zone_ids()))
         if zone is None:
-            raise ConfigurationError(
+            raise NotFound(
                 f"no managed Cloudflare zone holds {name!r} (zones: "
-                f"{', '.join(sorted(self.zone_ids())) or 'none'})",
-                field="name",
+                f"{', '.join(sorted(self.zone_ids())) or 'none'})"
             )
         return zone
 

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 import cloudcore
-from cloudcore.errors import ConfigurationError, RateLimited, TransientError
+from cloudcore.errors import ConfigurationError, NotFound, RateLimited, TransientError
 from cloudcore.models import DNSRecord
 from cloudcore.testing.faults import Fault, injector_for
 from cloudcore_cloudflare.testing import FakeCloudflare, fake_target
@@ -109,7 +109,7 @@ def test_longest_suffix_picks_the_sub_zone(cf: Any, fake: FakeCloudflare) -> Non
     cf.create_dns_record("api.sub.example.com", "192.0.2.9")
     assert [r["name"] for r in _raw(fake, "sub.example.com")] == ["api.sub.example.com"]
     assert _raw(fake, "example.com") == []
-    with pytest.raises(ConfigurationError, match="no managed Cloudflare zone"):
+    with pytest.raises(NotFound, match="no managed Cloudflare zone"):
         cf.create_dns_record("www.example.net", "192.0.2.9")
 
 

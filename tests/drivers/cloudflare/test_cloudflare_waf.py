@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 import cloudcore
-from cloudcore.errors import ConfigurationError, Unsupported
+from cloudcore.errors import ConfigurationError, NotFound, Unsupported
 from cloudcore.models import GeoRule, IPRule, ManagedRule, PathRule, RateLimitRule
 from cloudcore_cloudflare.testing import FakeCloudflare
 
@@ -121,7 +121,7 @@ def test_target_defaults_to_the_first_zone_and_names_a_zone(cf: Any) -> None:
     cf.configure_waf(RULES[1:2], target="www.example.org")
     assert cf.get_waf_rules("example.org") == RULES[1:2]
     assert cf.get_waf_rules() == RULES[:1]
-    with pytest.raises(ConfigurationError, match="target"):
+    with pytest.raises(NotFound, match="no managed Cloudflare zone holds 'example.net'"):
         cf.get_waf_rules("example.net")
 
 
