@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from cloudcore.capabilities import Capability
+from cloudcore.capabilities import KNOWN_FEATURES, Capability
 
 from .cache import AWSCache
 from .compute import AWSCompute
@@ -41,21 +41,7 @@ class AWSProvider(AWSCompute, AWSDatabase, AWSCache, AWSSecrets, AWSWAF, AWSDisc
         ),
         C.CACHE: frozenset({"redis", "high_availability", "tls", "auth"}),
         C.DNS: frozenset({"A", "AAAA", "CNAME", "TXT", "MX", "NS", "SRV", "CAA", "batch"}),
-        C.WAF: frozenset(
-            {
-                "ip",
-                "geo",
-                "path",
-                "rate_limit",
-                "rate_limit:challenge",
-                "managed",
-                "managed:core",
-                "managed:sqli",
-                "managed:xss",
-                "managed:known-bad-inputs",
-                "managed:ip-reputation",
-            }
-        ),
+        C.WAF: KNOWN_FEATURES[C.WAF],  # every portable rule kind and managed set
         C.SECRETS: frozenset({"versions", "read"}),
         C.DISCOVERY: frozenset({"tags", "schemas"}),
     }

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from cloudcore.capabilities import Capability
+from cloudcore.capabilities import KNOWN_FEATURES, Capability
 
 from .discovery import CloudflareDiscovery
 
@@ -33,20 +33,8 @@ class CloudflareProvider(CloudflareDiscovery):
         Capability.DNS: frozenset(
             {"A", "AAAA", "CNAME", "TXT", "MX", "NS", "SRV", "CAA", "proxied", "batch"}
         ),
-        Capability.WAF: frozenset(
-            {
-                "ip",
-                "geo",
-                "path",
-                "rate_limit",
-                "rate_limit:challenge",
-                "managed",
-                "managed:core",
-                "managed:sqli",
-                "managed:xss",
-                "managed:known-bad-inputs",
-            }
-        ),
+        # every portable rule kind and managed set but ip-reputation (see unsupported_reasons)
+        Capability.WAF: KNOWN_FEATURES[Capability.WAF] - {"managed:ip-reputation"},
         Capability.SECRETS: frozenset(),
         Capability.DISCOVERY: frozenset({"tags", "schemas"}),
     }

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from cloudcore.capabilities import Capability
+from cloudcore.capabilities import KNOWN_FEATURES, Capability
 from cloudcore.errors import CloudcoreError
 
 from ._base import GCPBase
@@ -42,21 +42,7 @@ class GCPProvider(
         ),
         C.CACHE: frozenset({"redis", "high_availability", "tls", "auth"}),
         C.DNS: frozenset({"A", "AAAA", "CNAME", "TXT", "MX", "NS", "SRV", "CAA", "batch"}),
-        C.WAF: frozenset(
-            {
-                "ip",
-                "geo",
-                "path",
-                "rate_limit",
-                "rate_limit:challenge",
-                "managed",
-                "managed:core",
-                "managed:sqli",
-                "managed:xss",
-                "managed:known-bad-inputs",
-                "managed:ip-reputation",
-            }
-        ),
+        C.WAF: KNOWN_FEATURES[C.WAF],  # every portable rule kind and managed set
         C.SECRETS: frozenset({"versions", "read"}),
         C.DISCOVERY: frozenset({"tags", "schemas"}),
     }
