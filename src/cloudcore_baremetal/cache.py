@@ -173,15 +173,17 @@ class Caches:
         self._wait(host, port, bind)
         return self._endpoint(st)
 
-    def _wait(self, host: Host, port: int, bind: str) -> None:
+    def _wait(self, host: Host, port: int, bind: str, *, up: bool = True) -> None:
+        """Wait until Redis answers on ``port`` (or, with ``up=False``, until it no longer does)."""
         deadline = time.monotonic() + 20
         hc = HealthCheck(path=None, timeout_seconds=1, interval_seconds=1)
+        addr = "127.0.0.1" if bind in ("0.0.0.0", "*") else bind.split()[0]
         while time.monotonic() < deadline:
-            addr = "127.0.0.1" if bind in ("0.0.0.0", "*") else bind.split()[0]
-            if self.p.compute.healthy_ports(host, hc, [port], addr):
+            if bool(self.p.compute.healthy_ports(host, hc, [port], addr)) == up:
                 return
             time.sleep(0.05)
-        raise OperationTimeout(f"redis on {host.name}:{port} did not start")
+        state = "did not start" if up else "still answers after it was stopped"
+        raise OperationTimeout(f"redis on {host.name}:{port} {state}")
 
     def running(self, name: str) -> bool:
         """Whether the manager reports the cache's Redis running."""
@@ -195,6 +197,9 @@ class Caches:
         if st is None:
             return
         manager_for(host).remove(self._program(host, name))
+        # the manager reports the program stopped once its wrapper exits; Redis itself may
+        # still be closing its port for a moment: "deleted" means nothing answers there
+        self._wait(host, int(st["port"]), str(st.get("bind", "127.0.0.1")), up=False)
         if st.get("auth_secret"):
             self.p.secret_store.delete(st["auth_secret"])
         host.transport.run(["rm", "-rf", "--", host.path("caches", name)], mutating=True, name="rm")
