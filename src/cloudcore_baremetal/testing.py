@@ -144,19 +144,28 @@ def fake_target(*, postgres: bool = True, **options: Any) -> Iterator[BaremetalP
             retry=options.pop("retry", FAST_RETRY),
             **options,
         )
-        stack.callback(shutdown_supervisor, state)
-        stack.callback(provider.close)
-        _commands_only(provider)
-        faults = FaultQueue()
-        for host in provider.inventory.hosts:
-            host.transport.faults = faults
-        attach(provider, faults)
-        if pg is not None:
-            attach_probe(provider, PsqlProbe(provider))
+        _prepare_target(provider, state, pg, stack)
         yield provider
     finally:
         stack.close()
         shutil.rmtree(work, ignore_errors=True)
+
+
+def _prepare_target(
+    provider: BaremetalProvider, state: str, pg: Any, stack: contextlib.ExitStack
+) -> None:
+    """What every test target does to the provider it yields: teardown callbacks, the suite's
+    command instead of an image, one fault queue on every host's transport, and a data probe
+    when a real PostgreSQL backs it."""
+    stack.callback(shutdown_supervisor, state)
+    stack.callback(provider.close)
+    _commands_only(provider)
+    faults = FaultQueue()
+    for host in provider.inventory.hosts:
+        host.transport.faults = faults
+    attach(provider, faults)
+    if pg is not None:
+        attach_probe(provider, PsqlProbe(provider))
 
 
 @contextlib.contextmanager
@@ -183,15 +192,7 @@ def local_target(**options: Any) -> Iterator[LocalProvider]:
             provider.capabilities = provider.capabilities - {
                 c for c in provider.capabilities if c.value == "database"
             }
-        stack.callback(shutdown_supervisor, state)
-        stack.callback(provider.close)
-        _commands_only(provider)
-        faults = FaultQueue()
-        for host in provider.inventory.hosts:
-            host.transport.faults = faults
-        attach(provider, faults)
-        if pg is not None:
-            attach_probe(provider, PsqlProbe(provider))
+        _prepare_target(provider, state, pg, stack)
         yield provider
     finally:
         stack.close()

@@ -24,36 +24,25 @@ def run(tmp: Path, *args: str, stdin: str | None = None) -> subprocess.Completed
     )
 
 
+DEPLOY = (
+    "deploy",
+    "api",
+    "--image",
+    "nginx:1.27",
+    "--port",
+    "80",
+    "--replicas",
+    "2",
+    "--env",
+    "MODE=prod",
+    "--json",
+)
+
+
 def test_deploy_status_and_idempotency(tmp_path: Path) -> None:
-    first = run(
-        tmp_path,
-        "deploy",
-        "api",
-        "--image",
-        "nginx:1.27",
-        "--port",
-        "80",
-        "--replicas",
-        "2",
-        "--env",
-        "MODE=prod",
-        "--json",
-    )
+    first = run(tmp_path, *DEPLOY)
     assert first.returncode == 0, first.stderr
-    again = run(
-        tmp_path,
-        "deploy",
-        "api",
-        "--image",
-        "nginx:1.27",
-        "--port",
-        "80",
-        "--replicas",
-        "2",
-        "--env",
-        "MODE=prod",
-        "--json",
-    )
+    again = run(tmp_path, *DEPLOY)
     assert json.loads(first.stdout)["changed"] is True
     assert json.loads(again.stdout)["changed"] is False
     status = json.loads(run(tmp_path, "status", "api", "--json").stdout)

@@ -33,6 +33,20 @@ def cache_auth_key(name: str) -> str:
     return f"cloudcore/cache/{name}/auth"
 
 
+def _existing(
+    section: dict[str, Any], kind: str, name: str, wanted: dict[str, Any]
+) -> dict[str, Any] | None:
+    """The entry ``name`` if it exists with the ``wanted`` config, ``None`` if it does not.
+
+    Raises:
+        AlreadyExists: it exists with a different configuration.
+    """
+    entry: dict[str, Any] | None = section.get(name)
+    if entry is not None and entry["config"] != wanted:
+        raise AlreadyExists(f"{kind} {name!r} exists with a different configuration")
+    return entry
+
+
 class MemoryData(MemoryCore):
     """Databases, backups and caches. A database holds tables (``{"table": [rows]}``)."""
 
@@ -59,12 +73,8 @@ class MemoryData(MemoryCore):
         wanted = config.model_dump(mode="json")
         with self._state.open() as data:
             self._api("DescribeDatabase", mutating=False)
-            db = data["databases"].get(config.name)
+            db = _existing(data["databases"], "database", config.name, wanted)
             if db is not None:
-                if db["config"] != wanted:
-                    raise AlreadyExists(
-                        f"database {config.name!r} exists with a different configuration"
-                    )
                 return self._db_endpoint(config.name, db)
             self._api("CreateDatabase", mutating=True)
             db = {"config": wanted, "tables": {}, "created": utcnow().isoformat()}
@@ -158,12 +168,8 @@ class MemoryData(MemoryCore):
         wanted = config.model_dump(mode="json")
         with self._state.open() as data:
             self._api("DescribeCache", mutating=False)
-            cache = data["caches"].get(config.name)
+            cache = _existing(data["caches"], "cache", config.name, wanted)
             if cache is not None:
-                if cache["config"] != wanted:
-                    raise AlreadyExists(
-                        f"cache {config.name!r} exists with a different configuration"
-                    )
                 return self._cache_endpoint(config.name, cache)
             self._api("CreateCache", mutating=True)
             cache = {"config": wanted, "created": utcnow().isoformat()}
