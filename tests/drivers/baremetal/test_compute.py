@@ -182,13 +182,20 @@ def test_container_images_run_with_podman(bm, mini_image):
         assert bm.deploy_service("img", cfg).changed
         status = bm.get_service_status("img")
         assert (status.desired, status.running) == (2, 2)
-        ps = subprocess.run(
-            ["podman", "ps", "--format", "{{.Names}}"],
-            capture_output=True,
-            text=True,
-            env={**os.environ, **podman_env},
-            check=True,
-        ).stdout
+        # "running" is the supervised `podman run`; its container shows in `podman ps` a
+        # moment later
+        deadline = time.monotonic() + 10
+        while True:
+            ps = subprocess.run(
+                ["podman", "ps", "--format", "{{.Names}}"],
+                capture_output=True,
+                text=True,
+                env={**os.environ, **podman_env},
+                check=True,
+            ).stdout
+            if {"cc-svc-img-0", "cc-svc-img-1"} <= set(ps.split()) or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
         assert {"cc-svc-img-0", "cc-svc-img-1"} <= set(ps.split())
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
