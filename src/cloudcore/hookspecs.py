@@ -1,4 +1,4 @@
-"""The whole plugin contract: three pluggy hooks.
+"""The whole plugin contract: four pluggy hooks.
 
 A driver distribution registers a module under the entry-point group ``cloudcore.drivers``::
 
@@ -20,6 +20,10 @@ and that module (which must not import the driver's SDK) implements::
             test_target="cloudcore_acme.testing:fake_target",
             description="Acme Cloud",
         )
+
+A plugin may also add subcommands to the ``cloudcore`` command line (``cloudcore demo`` comes from
+the bare-metal plugin, ``cloudcore iam-policy aws`` from the AWS one) by implementing
+``cloudcore_cli_commands``; the core's CLI names no driver.
 
 The two observation hooks are implemented by whoever wants to watch: an audit log, metrics, the
 conformance suite's call counter (:func:`cloudcore.record`).
@@ -71,3 +75,17 @@ def cloudcore_operation(event: OperationEvent) -> None:
 @hookspec
 def cloudcore_api_call(event: ApiCallEvent) -> None:
     """Called for every wire-level API call a driver makes (never with secret values)."""
+
+
+@hookspec
+def cloudcore_cli_commands(subparsers: Any, common: Any) -> None:
+    """Add subcommands to the ``cloudcore`` command line.
+
+    Args:
+        subparsers: The ``argparse`` sub-parsers action of the ``cloudcore`` parser: call
+            ``subparsers.add_parser(name, parents=[common], help=..., description=...)`` and
+            ``set_defaults(func=...)`` where ``func(args) -> int`` is the exit code. Import the
+            driver's SDK inside ``func``, never at module level (the plugin module stays light).
+        common: The parent parser holding the connection options (``--provider``, ``--profile``,
+            ``-o``, ``--json``).
+    """

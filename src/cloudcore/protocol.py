@@ -2,43 +2,39 @@
 
 A provider that lacks a capability still has every method: calling it raises
 :class:`~cloudcore.errors.Unsupported` with the reason. :class:`~cloudcore.provider.BaseProvider`
-implements the protocol; drivers subclass it and fill in ``_``-prefixed methods.
+implements the protocol; drivers subclass it and fill in ``_``-prefixed methods. Each
+capability's methods are declared in its own module of :mod:`cloudcore.provider`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
-from datetime import datetime
+from collections.abc import Mapping
 from types import TracebackType
 from typing import Protocol, Self, runtime_checkable
 
-from pydantic import SecretStr
-
 from .capabilities import Capability
-from .models import (
-    BackupRef,
-    CacheConfig,
-    CacheEndpoint,
-    DatabaseConfig,
-    DatabaseEndpoint,
-    DeploymentResult,
-    DNSRecord,
-    LogEntry,
-    Resource,
-    ResourceSchema,
-    ResourceType,
-    ServiceConfig,
-    ServiceStatus,
-    ServiceSummary,
-    WAFRule,
-)
-from .models.secrets import SecretVersion
+from .provider.cache import CacheProtocol
+from .provider.compute import ComputeProtocol
+from .provider.database import DatabaseProtocol
+from .provider.discovery import DiscoveryProtocol
+from .provider.dns import DNSProtocol
+from .provider.secrets import SecretsProtocol
+from .provider.waf import WAFProtocol
 
 __all__ = ["CloudProvider"]
 
 
 @runtime_checkable
-class CloudProvider(Protocol):
+class CloudProvider(
+    ComputeProtocol,
+    DatabaseProtocol,
+    CacheProtocol,
+    DNSProtocol,
+    WAFProtocol,
+    SecretsProtocol,
+    DiscoveryProtocol,
+    Protocol,
+):
     """One cloud (or a composition of several), managed through flat, synchronous methods."""
 
     @property
@@ -54,50 +50,6 @@ class CloudProvider(Protocol):
     def unsupported_reason(
         self, capability: Capability | str, feature: str | None = None
     ) -> str: ...
-
-    # compute
-    def deploy_service(self, name: str, config: ServiceConfig) -> DeploymentResult: ...
-    def scale_service(self, name: str, replicas: int) -> ServiceStatus: ...
-    def get_service_status(self, name: str) -> ServiceStatus: ...
-    def list_services(self) -> list[ServiceSummary]: ...
-    def delete_service(self, name: str) -> None: ...
-    def get_logs(
-        self, name: str, since: datetime | None = None, limit: int = 100
-    ) -> list[LogEntry]: ...
-
-    # database
-    def provision_database(self, config: DatabaseConfig) -> DatabaseEndpoint: ...
-    def backup_database(self, name: str) -> BackupRef: ...
-    def list_backups(self, name: str) -> list[BackupRef]: ...
-    def restore_database(self, backup: BackupRef | str, new_name: str) -> DatabaseEndpoint: ...
-    def delete_database(self, name: str) -> None: ...
-
-    # cache
-    def provision_cache(self, config: CacheConfig) -> CacheEndpoint: ...
-    def delete_cache(self, name: str) -> None: ...
-
-    # dns
-    def create_dns_record(self, domain: str, target: str, ttl: int = 300) -> DNSRecord: ...
-    def upsert_dns_records(self, records: Iterable[DNSRecord]) -> int: ...
-    def list_dns_records(self, zone: str) -> list[DNSRecord]: ...
-    def delete_dns_record(self, record: DNSRecord) -> None: ...
-
-    # waf
-    def configure_waf(self, rules: Iterable[WAFRule], target: str | None = None) -> bool: ...
-    def get_waf_rules(self, target: str | None = None) -> list[WAFRule]: ...
-
-    # secrets
-    def store_secret(self, key: str, value: str | SecretStr) -> str: ...
-    def get_secret(self, key: str, version: str | None = None) -> SecretStr: ...
-    def list_secrets(self) -> list[str]: ...
-    def list_secret_versions(self, key: str) -> list[SecretVersion]: ...
-    def delete_secret(self, key: str) -> None: ...
-
-    # discovery
-    def list_resources(
-        self, type: ResourceType | str | None = None, tags: Mapping[str, str] | None = None
-    ) -> Iterator[Resource]: ...
-    def get_resource_schema(self, id: str) -> ResourceSchema: ...
 
     # meta
     def close(self) -> None: ...

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from cloudcore.hookspecs import RegisterDriver, hookimpl
 
 CAPABILITIES = ("compute", "database", "cache", "dns", "waf", "secrets", "discovery")
@@ -19,3 +21,11 @@ def cloudcore_register_drivers(register: RegisterDriver) -> None:
         description="AWS: ECS Fargate, RDS Postgres, ElastiCache Redis, Secrets Manager, "
         "Route53, WAFv2, Resource Groups Tagging",
     )
+
+
+@hookimpl
+def cloudcore_cli_commands(subparsers: Any, common: Any) -> None:
+    """Add this package's subcommands to ``cloudcore``."""
+    from cloudcore_aws import cli
+
+    cli.add_parser(subparsers, common)

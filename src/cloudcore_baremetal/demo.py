@@ -147,9 +147,11 @@ def _stop_supervisor(cloud: Any) -> None:
 
 def _print_manifest(cloud: Any, echo: Callable[[str], None]) -> None:
     try:
-        from cloudcore.manifest import manifest
+        from cloudcore.llm.manifest import manifest
     except ImportError:
-        echo("7. AI tool manifest: skipped (cloudcore.manifest is not available in this version)")
+        echo(
+            "7. AI tool manifest: skipped (cloudcore.llm.manifest is not available in this version)"
+        )
         return
     doc = manifest(cloud)
     echo(f"7. AI tool manifest (/.well-known/ai-tools.json, read-only: {len(doc['tools'])} tools):")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from cloudcore.hookspecs import RegisterDriver, hookimpl
 
 _CAPS = ("compute", "database", "cache", "waf", "secrets", "discovery")
@@ -26,3 +28,11 @@ def cloudcore_register_drivers(register: RegisterDriver) -> None:
         test_target="cloudcore_baremetal.testing:local_target",
         description="This machine, no SSH: the bare-metal engine over a local transport",
     )
+
+
+@hookimpl
+def cloudcore_cli_commands(subparsers: Any, common: Any) -> None:
+    """Add this package's subcommands to ``cloudcore``."""
+    from cloudcore_baremetal import cli
+
+    cli.add_parser(subparsers, common)

@@ -12,8 +12,8 @@ from collections.abc import Iterator, Mapping
 from datetime import datetime
 from typing import Any
 
+from cloudcore.llm.schemas import OPERATIONS_BY_TYPE
 from cloudcore.models import NAME_TAG_KEY, Resource, ResourceType, resource_id
-from cloudcore.schemas import OPERATIONS_BY_TYPE
 
 from ._base import GCPBase, managed
 from ._errors import raise_for_response

@@ -13,9 +13,9 @@ import cloudcore
 from cloudcore import Capability, ResourceType
 from cloudcore.capabilities import KNOWN_FEATURES, OPERATIONS
 from cloudcore.errors import CloudcoreError
-from cloudcore.manifest import call_tool, list_tools, manifest, tools
+from cloudcore.llm.manifest import call_tool, list_tools, manifest, tools
+from cloudcore.llm.schemas import OPERATIONS_BY_TYPE, operation_parameters
 from cloudcore.registry import available_drivers, load_test_target
-from cloudcore.schemas import OPERATIONS_BY_TYPE, operation_parameters
 from cloudcore.testing.memory.provider import MemoryProvider
 
 DNS_TOOLS = {name for name, info in OPERATIONS.items() if info.capability is Capability.DNS}

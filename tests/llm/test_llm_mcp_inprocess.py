@@ -9,7 +9,7 @@ import anyio
 import pytest
 from mcp import Client, MCPError
 
-from cloudcore.mcp_server import MANIFEST_URI, PAGE_SIZE, build_server
+from cloudcore.llm.mcp import MANIFEST_URI, PAGE_SIZE, build_server
 
 
 def test_resources_page_and_read(memory: Any) -> None:

@@ -4,7 +4,7 @@ How this is asserted honestly: each example is a JSON value the tool's parameter
 (checked with ``jsonschema`` before the call). The call then must not fail with a
 ``ConfigurationError`` that is a *schema* mismatch: a type, shape, pattern or bound the schema
 allowed but the provider refused. The only ``ConfigurationError`` allowed is a cross-field rule
-a JSON Schema here does not express, each listed in ``cloudcore.schemas.SEMANTIC_RULES`` and
+a JSON Schema here does not express, each listed in ``cloudcore.llm.schemas.SEMANTIC_RULES`` and
 matched by its message (for argument validation, also only pydantic ``value_error``s, the type
 custom validators raise). Provider answers such as ``NotFound`` or ``AlreadyExists`` are fine:
 they mean the call reached the provider. Each tool must reach the provider at least once.
@@ -21,8 +21,8 @@ from hypothesis import strategies as st
 from jsonschema import Draft202012Validator, FormatChecker
 
 import cloudcore
-from cloudcore.manifest import ToolResult, call_tool, list_tools
-from cloudcore.schemas import SEMANTIC_RULES
+from cloudcore.llm.manifest import ToolResult, call_tool, list_tools
+from cloudcore.llm.schemas import SEMANTIC_RULES
 from cloudcore.testing.memory.target import memory_target
 
 ALL_TOOLS = [

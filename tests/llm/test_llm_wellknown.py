@@ -14,7 +14,7 @@ from wsgiref.validate import validator
 import anyio
 import pytest
 
-from cloudcore.wellknown import WELL_KNOWN_PATH, ai_tools, asgi_middleware, wsgi_middleware
+from cloudcore.llm.wellknown import WELL_KNOWN_PATH, ai_tools, asgi_middleware, wsgi_middleware
 
 
 def hello_wsgi(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:

@@ -23,8 +23,6 @@ _EXTENSIONS = (
     "cloudcore.cli.conformance",
     "cloudcore.cli.tools",
     "cloudcore.cli.mcp",
-    "cloudcore.cli.demo",
-    "cloudcore.cli.iam",
 )
 
 
@@ -64,7 +62,16 @@ def build_parser() -> argparse.ArgumentParser:
                 raise
             continue
         module.add_parser(sub, common)
+    _plugin_commands(sub, common)
     return parser
+
+
+def _plugin_commands(sub: Any, common: argparse.ArgumentParser) -> None:
+    """Subcommands contributed by driver plugins (``cloudcore_cli_commands``)."""
+    from ..registry import available_drivers, plugin_manager
+
+    available_drivers()  # loads and registers every plugin module
+    plugin_manager().hook.cloudcore_cli_commands(subparsers=sub, common=common)
 
 
 def _version() -> str:

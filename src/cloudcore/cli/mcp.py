@@ -37,7 +37,7 @@ def add_parser(sub: Any, common: argparse.ArgumentParser | None = None) -> None:
 
 def main(args: argparse.Namespace) -> int:
     """Serve until the client disconnects; returns the exit code."""
-    from ..mcp_server import build_server, run_stdio
+    from ..llm.mcp import build_server, run_stdio
 
     with connected(args) as cloud:
         build_server(cloud)  # fail fast (missing mcp) before reading stdin

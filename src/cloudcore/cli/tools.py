@@ -41,7 +41,7 @@ def add_parser(sub: Any, common: argparse.ArgumentParser | None = None) -> None:
 
 def main(args: argparse.Namespace) -> int:
     """Print the manifest; returns the exit code."""
-    from ..manifest import tools
+    from ..llm.manifest import tools
 
     with connected(args) as cloud:
         doc = tools(

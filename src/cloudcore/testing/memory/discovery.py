@@ -6,8 +6,8 @@ from collections.abc import Iterator, Mapping
 from datetime import datetime
 from typing import Any
 
+from ...llm.schemas import METRICS_BY_TYPE, OPERATIONS_BY_TYPE
 from ...models import Resource, ResourceType, resource_id
-from ...schemas import METRICS_BY_TYPE, OPERATIONS_BY_TYPE
 from ._core import MemoryCore
 from .data import cache_auth_key, db_password_key
 

@@ -12,8 +12,8 @@ from pydantic import SecretStr
 from ...capabilities import Capability
 from ...errors import CloudcoreError, ConfigurationError, NotFound, TransientError
 from ...events import record
-from ...manifest import manifest
-from ...schemas import operation_parameters
+from ...llm.manifest import manifest
+from ...llm.schemas import operation_parameters
 from ..faults import Fault
 from ._base import (
     ConformanceOptions,

@@ -1,4 +1,7 @@
-"""``cloudcore iam-policy aws``: the least-privilege IAM policy for the chosen capabilities."""
+"""``cloudcore iam-policy aws``: the least-privilege IAM policy for the chosen capabilities.
+
+Added to the command line by this package's plugin (``cloudcore_cli_commands``); boto3 is not
+imported (the policy is data)."""
 
 from __future__ import annotations
 
@@ -6,8 +9,8 @@ import argparse
 import json
 from typing import Any
 
-from ..capabilities import Capability
-from ..errors import ConfigurationError, DriverNotInstalled
+from cloudcore.capabilities import Capability
+from cloudcore.errors import ConfigurationError, DriverNotInstalled
 
 
 def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:

@@ -1,4 +1,4 @@
-"""JSON Schema plumbing for :mod:`cloudcore.schemas`: patterns, tightening, inlining, filtering.
+"""JSON Schema plumbing for :mod:`cloudcore.llm.schemas`: patterns, tightening, inlining, filtering.
 
 Pydantic's schemas of the models leave out what custom validators check (name patterns, DNS value
 formats, tag keys...) and use ``$ref``. Here they are made self-contained (every ``$ref`` inlined)
@@ -12,12 +12,12 @@ from collections.abc import Callable
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from .capabilities import Capability
-from .models import ResourceType
-from .models.waf import HTTP_METHODS, ISO_3166_ALPHA2
+from ..capabilities import Capability
+from ..models import ResourceType
+from ..models.waf import HTTP_METHODS, ISO_3166_ALPHA2
 
 if TYPE_CHECKING:
-    from .protocol import CloudProvider
+    from ..protocol import CloudProvider
 
 NAME_PATTERN = r"^[a-z](?:[a-z0-9-]{0,61}[a-z0-9])?$"
 SECRET_KEY_PATTERN = r"^(?!.*\.\.)[A-Za-z0-9][A-Za-z0-9_./!-]{0,255}$"

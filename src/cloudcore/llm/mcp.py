@@ -1,6 +1,6 @@
 """An MCP server for a cloudcore provider, on the official ``mcp`` SDK (extra ``[mcp]``).
 
-Tools are the provider's supported operations (:func:`cloudcore.manifest.list_tools`), annotated
+Tools are the provider's supported operations (:func:`cloudcore.llm.manifest.list_tools`), annotated
 with ``readOnlyHint`` / ``destructiveHint`` / ``idempotentHint``. Safety defaults:
 
 * **read-only**: write tools are not listed, and calling one anyway fails, unless the server is
@@ -27,15 +27,15 @@ import json
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from .errors import CloudcoreError, DriverNotInstalled, NotFound
+from ..errors import CloudcoreError, DriverNotInstalled, NotFound
+from ..models import ResourceType, parse_resource_id
 from .manifest import ToolResult, call_tool, list_tools, manifest, to_json
-from .models import ResourceType, parse_resource_id
 from .schemas import applicable_types, resource_schema, type_schema
 
 if TYPE_CHECKING:
     from mcp.server.lowlevel import Server
 
-    from .protocol import CloudProvider
+    from ..protocol import CloudProvider
 
 __all__ = [
     "MANIFEST_URI",
@@ -169,7 +169,7 @@ def build_server(
     import mcp_types as types
     from mcp.server.lowlevel import Server
 
-    from . import __version__
+    from .. import __version__
 
     flags = {"allow_writes": allow_writes, "allow_secret_values": allow_secret_values}
     found = list_tools(provider, **flags)

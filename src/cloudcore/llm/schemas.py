@@ -38,6 +38,21 @@ from pydantic import (
     create_model,
 )
 
+from ..capabilities import OPERATIONS, Capability, OperationInfo
+from ..models import (
+    BackupRef,
+    CacheConfig,
+    DatabaseConfig,
+    DNSRecord,
+    OperationSchema,
+    Resource,
+    ResourceSchema,
+    ResourceType,
+    ServiceConfig,
+    WAFRule,
+    WAFRuleSet,
+)
+from ..models.secrets import SecretVersion
 from ._jsonschema import (
     ADDRESS_OR_HOST,
     FQDN_PATTERN,
@@ -51,24 +66,9 @@ from ._jsonschema import (
     self_contained,
     tighten_nullable,
 )
-from .capabilities import OPERATIONS, Capability, OperationInfo
-from .models import (
-    BackupRef,
-    CacheConfig,
-    DatabaseConfig,
-    DNSRecord,
-    OperationSchema,
-    Resource,
-    ResourceSchema,
-    ResourceType,
-    ServiceConfig,
-    WAFRule,
-    WAFRuleSet,
-)
-from .models.secrets import SecretVersion
 
 if TYPE_CHECKING:
-    from .protocol import CloudProvider
+    from ..protocol import CloudProvider
 
 __all__ = [
     "METRICS_BY_TYPE",
@@ -251,7 +251,7 @@ def operation_available(provider: CloudProvider, operation: str) -> bool:
 def parameters_model(operation: str) -> type[BaseModel]:
     """The pydantic model of an operation's parameters: the schema's twin, used to validate
     and convert JSON arguments (tool calls) into what the protocol method takes."""
-    from .protocol import CloudProvider
+    from ..protocol import CloudProvider
 
     method = getattr(CloudProvider, operation)
     hints = get_type_hints(method)

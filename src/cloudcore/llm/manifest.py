@@ -1,8 +1,8 @@
 """AI tool manifests generated from the protocol, and one way to run a tool call.
 
 Every protocol operation a provider supports (capability *and* features, see
-:func:`cloudcore.schemas.operation_available`) becomes one tool named after the method, with its
-parameter schema (:func:`cloudcore.schemas.tool_parameters`) and its hints from
+:func:`cloudcore.llm.schemas.operation_available`) becomes one tool named after the method, with its
+parameter schema (:func:`cloudcore.llm.schemas.tool_parameters`) and its hints from
 :data:`cloudcore.OPERATIONS`: read-only, destructive, idempotent. Safety defaults:
 
 * write tools (anything not read-only) are left out unless ``allow_writes=True``;
@@ -36,8 +36,8 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, SecretStr, ValidationError
 
-from .capabilities import OPERATIONS, OperationInfo
-from .errors import CloudcoreError, ConfigurationError, PermissionDenied, Unsupported
+from ..capabilities import OPERATIONS, OperationInfo
+from ..errors import CloudcoreError, ConfigurationError, PermissionDenied, Unsupported
 from .schemas import (
     SEMANTIC_RULES,
     applicable_types,
@@ -48,7 +48,7 @@ from .schemas import (
 )
 
 if TYPE_CHECKING:
-    from .protocol import CloudProvider
+    from ..protocol import CloudProvider
 
 __all__ = [
     "SCHEMA_VERSION",

@@ -1,11 +1,14 @@
-"""``cloudcore demo``: the README's main job, on the embedded ``local`` driver."""
+"""``cloudcore demo``: the README's main job, on the embedded ``local`` driver.
+
+Added to the command line by this package's plugin (``cloudcore_cli_commands``); the demo itself
+is imported only when the command runs."""
 
 from __future__ import annotations
 
 import argparse
 from typing import Any
 
-from ..errors import DriverNotInstalled
+from cloudcore.errors import DriverNotInstalled
 
 
 def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:

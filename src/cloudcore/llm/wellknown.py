@@ -1,7 +1,7 @@
 """Serve the tool manifest at ``/.well-known/ai-tools.json`` from any WSGI or ASGI app.
 
 >>> import cloudcore
->>> from cloudcore.wellknown import ai_tools
+>>> from cloudcore.llm.wellknown import ai_tools
 >>> app = ai_tools(my_app, cloudcore.connect("memory"))      # doctest: +SKIP
 
 :func:`ai_tools` wraps an app (detecting ASGI by its coroutine ``__call__``; or call

@@ -1,0 +1,76 @@
+"""The ``waf`` capability: one declarative, ordered rule set per target.
+
+Protocol (:class:`WAFProtocol`), implementation on the base provider with the driver hooks
+(:class:`WAFMethods`), and composition routing (:class:`WAFRouting`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Protocol
+
+from ..capabilities import Capability
+from ..models import Model, WAFRule, WAFRuleSet, rule_feature
+from ._core import ProviderCore, RouterCore
+
+__all__ = ["WAFMethods", "WAFProtocol", "WAFRouting"]
+
+C = Capability.WAF
+
+
+class WAFProtocol(Protocol):
+    """Web application firewall rule sets."""
+
+    def configure_waf(self, rules: Iterable[WAFRule], target: str | None = None) -> bool: ...
+    def get_waf_rules(self, target: str | None = None) -> list[WAFRule]: ...
+
+
+class WAFMethods(ProviderCore):
+    """``waf`` on a driver: public methods, then the ``_`` hooks a driver implements."""
+
+    def configure_waf(self, rules: Iterable[WAFRule], target: str | None = None) -> bool:
+        """Replace the whole managed rule set with ``rules`` (order = priority).
+
+        Returns:
+            Whether anything changed (``False`` when the provider already matched).
+        """
+        self.require(C)
+        if isinstance(rules, WAFRuleSet):
+            ruleset = rules
+        else:
+            ruleset = WAFRuleSet.model_validate(
+                {"rules": [r.model_dump() if isinstance(r, Model) else r for r in rules]}
+            )
+        named = ruleset.named()
+        feats: set[str] = set()
+        for rule in named:
+            feats.update(rule_feature(rule))
+            if rule.kind == "rate_limit" and rule.action == "challenge":
+                feats.add("rate_limit:challenge")
+        self.require(C, *sorted(feats))
+        return self._invoke("configure_waf", target, lambda: self._configure_waf(named, target))
+
+    def get_waf_rules(self, target: str | None = None) -> list[WAFRule]:
+        """The rule set cloudcore manages on ``target`` (or the default target), in order."""
+        self.require(C)
+        return self._invoke("get_waf_rules", target, lambda: self._get_waf_rules(target))
+
+    # ------------------------------------------------------- driver hooks
+    def _configure_waf(self, rules: tuple[WAFRule, ...], target: str | None) -> bool:
+        """Make the managed rule set equal ``rules``; return whether anything was written.
+        Rules cloudcore does not manage on the target are left alone."""
+        self._missing("waf", "_configure_waf")
+
+    def _get_waf_rules(self, target: str | None) -> list[WAFRule]:
+        """The managed rules on ``target``, in order."""
+        self._missing("waf", "_get_waf_rules")
+
+
+class WAFRouting(RouterCore):
+    """``waf`` in a composition."""
+
+    def configure_waf(self, rules: Iterable[WAFRule], target: str | None = None) -> bool:
+        return self._route(C).configure_waf(rules, target)
+
+    def get_waf_rules(self, target: str | None = None) -> list[WAFRule]:
+        return self._route(C).get_waf_rules(target)
