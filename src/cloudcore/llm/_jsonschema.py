@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..capabilities import Capability
 from ..models import ResourceType
+from ..models._base import NO_CONTROL_SCHEMA
 from ..models.waf import HTTP_METHODS, ISO_3166_ALPHA2
 
 if TYPE_CHECKING:
@@ -29,12 +30,14 @@ TAG_KEY_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:/=+@-]{0,127}$"
 _OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
 IPV4_CIDR_PATTERN = rf"^(?:{_OCTET}\.){{3}}{_OCTET}/(?:3[0-2]|[12]?[0-9])$"
 _TYPES = "|".join(t.value for t in ResourceType)
-RESOURCE_ID_PATTERN = rf"^(?:type:(?:{_TYPES})|cloudcore:[a-z0-9_-]+:[^:]*:(?:{_TYPES})/.+)$"
+RESOURCE_ID_PATTERN = (
+    rf"^(?:type:(?:{_TYPES})|cloudcore:[a-z0-9_-]+:[^:\x00-\x1f]*:(?:{_TYPES})/[^\x00-\x1f]+)$"
+)
 
 TAGS_SCHEMA: dict[str, Any] = {
     "type": "object",
     "propertyNames": {"pattern": TAG_KEY_PATTERN},
-    "additionalProperties": {"type": "string", "maxLength": 256},
+    "additionalProperties": {"type": "string", "maxLength": 256, **NO_CONTROL_SCHEMA},
 }
 ADDRESS_OR_HOST: dict[str, Any] = {
     "anyOf": [
@@ -131,8 +134,8 @@ _VALUE_SCHEMAS: dict[str, dict[str, Any]] = {
         "pattern": rf"^{_PRIORITY} {_PRIORITY} {_PRIORITY} {_HOST}$",
         "maxLength": 280,
     },
-    "TXT": {"type": "string", "minLength": 1, "maxLength": 4000},
-    "CAA": {"type": "string", "minLength": 1, "maxLength": 1024},
+    "TXT": {"type": "string", "minLength": 1, "maxLength": 4000, **NO_CONTROL_SCHEMA},
+    "CAA": {"type": "string", "minLength": 1, "maxLength": 1024, **NO_CONTROL_SCHEMA},
 }
 
 

@@ -11,13 +11,24 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationErr
 
 from ..errors import ConfigurationError
 
-_NAME_RE = re.compile(r"^[a-z][a-z0-9-]{0,62}$")
-_TAG_KEY_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:/=+@-]{0,127}$")
+# Full-match anchors everywhere (\A...\Z with fullmatch): `$` also matches before a final
+# newline, which once let "api\n" through as a name.
+_NAME_RE = re.compile(r"\A[a-z][a-z0-9-]{0,62}\Z")
+_TAG_KEY_RE = re.compile(r"\A[A-Za-z0-9][A-Za-z0-9_.:/=+@-]{0,127}\Z")
+CONTROL_CHARS = re.compile("[\x00-\x1f\x7f\x85\u2028\u2029]")
+"""Control characters (C0, DEL, and the Unicode line breaks NEL, LS, PS): refused in every
+constrained string, since they end lines in the unit files, configs and headers values reach."""
+_CONTROL_BUT_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+NO_CONTROL_SCHEMA: dict[str, Any] = {"not": {"pattern": "[\\x00-\\x1f\\x7f\\x85\\u2028\\u2029]"}}
+"""JSON Schema of "no control characters" (an unanchored ``not``/``pattern``, which reads the
+same in ECMA-262 and Python regex dialects)."""
+TEXT_SCHEMA: dict[str, Any] = {"not": {"pattern": "[\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f]"}}
+"""JSON Schema of free text: tab, newline and carriage return allowed, other controls not."""
 _SECRETISH = ("secret", "password", "token", "value", "auth")
 
 
 def _check_name(value: str) -> str:
-    if not _NAME_RE.match(value):
+    if not _NAME_RE.fullmatch(value):
         raise ValueError(
             "must be lowercase DNS-label style: a letter, then up to 62 letters, digits or '-'"
         )
@@ -28,10 +39,29 @@ def _check_name(value: str) -> str:
 
 def _check_tags(value: dict[str, str]) -> dict[str, str]:
     for key, val in value.items():
-        if not _TAG_KEY_RE.match(key):
+        if not _TAG_KEY_RE.fullmatch(key):
             raise ValueError(f"tag key {key!r} must be 1-128 characters of [A-Za-z0-9_.:/=+@-]")
         if len(val) > 256:
             raise ValueError(f"tag {key!r}: value longer than 256 characters")
+        if CONTROL_CHARS.search(val):
+            raise ValueError(f"tag {key!r}: value contains control characters")
+    return value
+
+
+def check_no_control(value: str, what: str = "value") -> str:
+    """Refuse control characters (see :data:`CONTROL_CHARS`)."""
+    if CONTROL_CHARS.search(value):
+        raise ValueError(f"{what} must not contain control characters")
+    return value
+
+
+def check_text(value: str, what: str = "value") -> str:
+    """Free text (an environment value, an argument): newlines and tabs are fine, NUL and the
+    other control characters are refused (a NUL would silently cut the value short)."""
+    if "\x00" in value:
+        raise ValueError(f"{what} must not contain NUL characters")
+    if _CONTROL_BUT_TEXT.search(value):
+        raise ValueError(f"{what} must not contain control characters other than tab and newline")
     return value
 
 
@@ -39,6 +69,10 @@ Name = Annotated[str, AfterValidator(_check_name)]
 """A cloudcore resource name: ``[a-z][a-z0-9-]{0,62}``, not ending in ``-``."""
 
 Tags = Annotated[dict[str, str], AfterValidator(_check_tags)]
+Token = Annotated[str, AfterValidator(check_no_control), Field(json_schema_extra=NO_CONTROL_SCHEMA)]
+"""A string without control characters (versions, identifiers)."""
+Text = Annotated[str, AfterValidator(check_text), Field(json_schema_extra=TEXT_SCHEMA)]
+"""Free text: newlines and tabs allowed, NUL and other control characters refused."""
 """User tags/labels. cloudcore adds ``managed-by=cloudcore`` and ``cloudcore-name`` itself."""
 
 Extras = dict[str, Any]

@@ -9,14 +9,14 @@ from typing import Annotated, Any, Self
 
 from pydantic import AfterValidator, BeforeValidator, Field, model_validator
 
-from ._base import Extras, Model, Name, Port, Tags, utcnow
+from ._base import Extras, Model, Name, Port, Tags, Text, Token, utcnow
 
-_ENV_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_ENV_RE = re.compile(r"\A[A-Za-z_][A-Za-z0-9_]*\Z")
 
 
 def _check_env(value: dict[str, str]) -> dict[str, str]:
     for key in value:
-        if not _ENV_RE.match(key):
+        if not _ENV_RE.fullmatch(key):
             raise ValueError(f"environment variable name {key!r} must match [A-Za-z_][A-Za-z0-9_]*")
     return value
 
@@ -32,7 +32,7 @@ class SecretRef(Model):
     key: Annotated[
         str, Field(min_length=1, max_length=256, pattern=r"^[A-Za-z0-9][A-Za-z0-9_./!-]*$")
     ]
-    version: str | None = None
+    version: Annotated[Token, Field(min_length=1, max_length=128)] | None = None
 
 
 def _coerce_refs(value: Any) -> Any:
@@ -59,7 +59,7 @@ class HealthCheck(Model):
         grace_seconds: Seconds after start before failures count.
     """
 
-    path: Annotated[str, Field(pattern=r"^/[^\s]*$", max_length=1024)] | None = "/"
+    path: Annotated[str, Field(pattern=r"^/[^\s\x00-\x1f\x7f]*$", max_length=1024)] | None = "/"
     port: Port | None = None
     interval_seconds: Annotated[int, Field(ge=1, le=300)] = 30
     timeout_seconds: Annotated[int, Field(ge=1, le=120)] = 5
@@ -117,14 +117,17 @@ class ServiceConfig(Model):
         extras: Provider-specific options (documented by each driver).
     """
 
-    image: Annotated[str, Field(min_length=1, max_length=1024, pattern=r"^[^\s]+$")] | None = None
-    command: tuple[Annotated[str, Field(max_length=4096)], ...] | None = None
+    image: (
+        Annotated[str, Field(min_length=1, max_length=1024, pattern=r"^[^\s\x00-\x1f\x7f]+$")]
+        | None
+    ) = None
+    command: tuple[Annotated[Text, Field(max_length=4096)], ...] | None = None
     port: Port | None = None
     cpu: Annotated[float, Field(gt=0, le=64)] = 0.25
     memory: Annotated[int, Field(ge=64, le=524_288)] = 512
     replicas: Annotated[int, Field(ge=0, le=1000)] = 1
     env: Annotated[
-        dict[str, Annotated[str, Field(max_length=32_768)]], AfterValidator(_check_env)
+        dict[str, Annotated[Text, Field(max_length=32_768)]], AfterValidator(_check_env)
     ] = Field(default_factory=dict)
     secrets: Annotated[
         dict[str, SecretRef], BeforeValidator(_coerce_refs), AfterValidator(_check_secret_env)

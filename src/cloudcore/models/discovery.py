@@ -25,7 +25,7 @@ class ResourceType(StrEnum):
     SECRET = "secret"
 
 
-_ID_RE = re.compile(r"^cloudcore:([a-z0-9_-]+):([^:]*):([a-z_]+)/(.+)$")
+_ID_RE = re.compile(r"\Acloudcore:([a-z0-9_-]+):([^:\x00-\x1f]*):([a-z_]+)/([^\x00-\x1f]+)\Z")
 
 
 def resource_id(provider: str, region: str | None, rtype: ResourceType | str, name: str) -> str:
@@ -39,7 +39,7 @@ def parse_resource_id(rid: str) -> tuple[str, str | None, ResourceType, str]:
     Raises:
         ValueError: if ``rid`` is not a cloudcore resource id.
     """
-    m = _ID_RE.match(rid)
+    m = _ID_RE.fullmatch(rid)
     if not m:
         raise ValueError(
             f"{rid!r} is not a cloudcore resource id (cloudcore:PROVIDER:REGION:TYPE/NAME)"

@@ -9,11 +9,11 @@ from typing import Annotated, Any, Self
 
 from pydantic import BeforeValidator, Field, model_validator
 
-from ._base import TTL, Model
+from ._base import CONTROL_CHARS, TTL, Model
 
 _LABEL = r"(?:\*|_?[a-z0-9](?:[a-z0-9_-]{0,61}[a-z0-9])?)"
-_FQDN_RE = re.compile(rf"^{_LABEL}(?:\.{_LABEL})*$")
-_HOST_RE = re.compile(r"^(?:[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9])?\.)*[a-z0-9_-]{1,63}$")
+_FQDN_RE = re.compile(rf"\A{_LABEL}(?:\.{_LABEL})*\Z")
+_HOST_RE = re.compile(r"\A(?:[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9])?\.)*[a-z0-9_-]{1,63}\Z")
 
 
 class RecordType(StrEnum):
@@ -37,14 +37,16 @@ def normalize_fqdn(value: str) -> str:
     """
     if not isinstance(value, str):
         raise ValueError("must be a string")
-    name = value.strip().rstrip(".").lower()
+    if CONTROL_CHARS.search(value):
+        raise ValueError(f"{value!r} contains control characters")
+    name = value.strip(" ").rstrip(".").lower()
     if not name or len(name) > 253:
         raise ValueError("must be 1-253 characters")
     try:
         name = name.encode("idna").decode("ascii") if not name.isascii() else name
     except UnicodeError as exc:
         raise ValueError(f"not a valid internationalised name: {exc}") from None
-    if not _FQDN_RE.match(name):
+    if not _FQDN_RE.fullmatch(name):
         raise ValueError(f"{value!r} is not a valid DNS name")
     return name
 
@@ -61,12 +63,14 @@ def _values(value: Any) -> Any:
 
 def _check_host(value: str, what: str) -> str:
     host = value.rstrip(".").lower()
-    if not _HOST_RE.match(host) or len(host) > 253:
+    if not _HOST_RE.fullmatch(host) or len(host) > 253:
         raise ValueError(f"{what} {value!r} is not a host name")
     return host
 
 
 def _normalise_value(rtype: RecordType, value: str) -> str:
+    if CONTROL_CHARS.search(value):
+        raise ValueError(f"{rtype} value {value!r} contains control characters")
     if rtype is RecordType.A:
         try:
             return str(ipaddress.IPv4Address(value))

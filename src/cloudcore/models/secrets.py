@@ -9,7 +9,7 @@ from pydantic import Field
 
 from ._base import Model
 
-SECRET_KEY_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_./!-]{0,255}$")
+SECRET_KEY_RE = re.compile(r"\A[A-Za-z0-9][A-Za-z0-9_./!-]{0,255}\Z")
 """Secret names: 1-256 characters, letters, digits and ``_ . / - !``, starting alphanumeric
 (``!`` because RDS names the password secrets it manages ``rds!db-<uuid>``)."""
 
@@ -35,7 +35,7 @@ def validate_secret_key(key: object) -> str:
     """Check a secret name, raising :class:`~cloudcore.errors.ConfigurationError` if invalid."""
     from ..errors import ConfigurationError
 
-    if not isinstance(key, str) or not SECRET_KEY_RE.match(key) or ".." in key:
+    if not isinstance(key, str) or not SECRET_KEY_RE.fullmatch(key) or ".." in key:
         raise ConfigurationError(
             f"key: secret names are 1-256 characters of letters, digits and '_./-!', starting "
             f"with a letter or digit, without '..' (got {key!r})",

@@ -91,7 +91,7 @@ class PathRule(_Rule):
 
     kind: Literal["path"] = "path"
     action: Literal["allow", "block"] = "block"
-    path: Annotated[str, Field(pattern=r"^/[^\s]*$", max_length=1024)]
+    path: Annotated[str, Field(pattern=r"^/[^\s\x00-\x1f\x7f]*$", max_length=1024)]
     match: Literal["prefix", "exact"] = "prefix"
     methods: Annotated[tuple[str, ...], BeforeValidator(_tuple)] | None = None
 
@@ -116,7 +116,7 @@ class RateLimitRule(_Rule):
     period_seconds: Annotated[int, Field(ge=1, le=86_400)] = 60
     action: Literal["block", "challenge"] = "block"
     mitigation_seconds: Annotated[int, Field(ge=0, le=86_400)] = 60
-    path: Annotated[str, Field(pattern=r"^/[^\s]*$", max_length=1024)] | None = None
+    path: Annotated[str, Field(pattern=r"^/[^\s\x00-\x1f\x7f]*$", max_length=1024)] | None = None
 
 
 class ManagedRule(_Rule):
