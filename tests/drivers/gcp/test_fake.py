@@ -38,29 +38,42 @@ def test_page_tokens_walk_every_item_once(fake: Any) -> None:
     assert seen == [f"s{i:02d}" for i in range(12)] and pages == 3  # capped at 5 per page
 
 
-def test_integer_and_named_enums_and_operations(fake: Any) -> None:
-    for iid, tier in (("a", 3), ("b", "STANDARD_HA")):
+def test_enums_are_names_unless_integers_are_asked_for(fake: Any) -> None:
+    ints = {"$alt": "json;enum-encoding=int"}
+    for iid, tier, params in (("a", 3, ints), ("b", "STANDARD_HA", {})):
         op = requests.post(
-            f"{fake.url}{L}/instances?instanceId={iid}",
-            json={"tier": tier, "memorySizeGb": 1},
+            f"{fake.url}{L}/instances",
+            params={"instanceId": iid, **params},
+            json={"tier": tier, "memorySizeGb": 5},
             timeout=5,
         ).json()
-        assert op["done"] is True and op["response"]["tier"] == 3
-        again = requests.get(f"{fake.url}/v1/{op['name']}", timeout=5).json()
+        assert op["done"] is True
+        assert op["response"]["tier"] == (3 if params else "STANDARD_HA")
+        assert op["metadata"]["@type"].endswith("google.cloud.redis.v1.OperationMetadata")
+        again = requests.get(f"{fake.url}/v1/{op['name']}", params=params, timeout=5).json()
         assert again == op
-    bad = requests.post(f"{fake.url}{L}/instances?instanceId=c", json={"tier": "HUGE"}, timeout=5)
-    assert bad.status_code == 400
+    assert fake.redis[f"{L[4:]}/instances/a"]["tier"] == "STANDARD_HA"  # stored as names
+    bad = requests.post(
+        f"{fake.url}{L}/instances?instanceId=c", json={"tier": "HUGE", "memorySizeGb": 1}, timeout=5
+    )
+    assert bad.status_code == 400 and bad.json()["error"]["status"] == "INVALID_ARGUMENT"
     sql = requests.post(
         f"{fake.url}/sql/v1beta4/projects/fake-project/instances",
-        json={"name": "db", "settings": {"tier": "db-f1-micro", "availabilityType": "REGIONAL"}},
+        params=ints,
+        json={
+            "name": "db",
+            "databaseVersion": "POSTGRES_16",
+            "settings": {"tier": "db-f1-micro", "edition": 2, "availabilityType": "REGIONAL"},
+        },
         timeout=5,
     ).json()
-    assert sql["kind"] == "sql#operation" and sql["status"] == 3  # DONE
+    assert sql["kind"] == "sql#operation" and sql["status"] == 3  # DONE, as asked: an integer
     got = requests.get(
         f"{fake.url}/sql/v1beta4/projects/fake-project/operations/{sql['name']}", timeout=5
     )
-    assert got.json()["targetId"] == "db"
-    assert fake.sql_instances["db"]["settings"]["availabilityType"] == 2
+    assert got.json()["targetId"] == "db" and got.json()["status"] == "DONE"
+    assert fake.sql_instances["db"]["settings"]["availabilityType"] == "REGIONAL"
+    assert fake.sql_instances["db"]["settings"]["edition"] == "ENTERPRISE"
 
 
 def test_fault_queue_answers_429_with_retry_after_then_recovers(fake: Any) -> None:
