@@ -293,6 +293,13 @@ def check(m: Method, path_params: dict[str, str], query: dict[str, list[str]], r
     return Checked(m, dict(path_params), single, body, int_enums, ignored)
 
 
+def check_answer(api: str, schema: str, payload: Json) -> None:
+    """Validate an answer of the fake against ``schema`` of ``api``: only documented fields,
+    each of its documented type (output-only fields allowed). Raises :class:`Invalid`."""
+    doc = document(api)
+    _object(payload, _schema(doc, schema), doc, "", None, None)
+
+
 def _schema(doc: Json, ref: str) -> Json:
     try:
         out: Json = doc["schemas"][ref]
@@ -342,7 +349,9 @@ def _camel(name: str) -> str:
     return head + "".join(p[:1].upper() + p[1:] for p in rest)
 
 
-def _object(raw: Json, schema: Json, doc: Json, where: str, desc: Any, ignored: list[str]) -> Json:
+def _object(
+    raw: Json, schema: Json, doc: Json, where: str, desc: Any, ignored: list[str] | None
+) -> Json:
     if "$ref" in schema:
         schema = _schema(doc, schema["$ref"])
     props: Json = schema.get("properties", {})
@@ -357,7 +366,7 @@ def _object(raw: Json, schema: Json, doc: Json, where: str, desc: Any, ignored: 
                 here,
             )
         spec = props[name]
-        if spec.get("readOnly"):
+        if spec.get("readOnly") and ignored is not None:
             ignored.append(here)  # field_behavior.proto: OUTPUT_ONLY is ignored, never an error
             continue
         if value is None:
@@ -367,7 +376,9 @@ def _object(raw: Json, schema: Json, doc: Json, where: str, desc: Any, ignored: 
     return out
 
 
-def _value(value: Any, spec: Json, doc: Json, where: str, fd: Any, ignored: list[str]) -> Any:
+def _value(
+    value: Any, spec: Json, doc: Json, where: str, fd: Any, ignored: list[str] | None
+) -> Any:
     if "$ref" in spec:
         sub = _schema(doc, spec["$ref"])
         if sub.get("type") == "object" and "properties" in sub:

@@ -102,3 +102,39 @@ def test_the_driver_polls_operations_until_done(gcp: Any, fake: Any) -> None:
     assert len([p for p in polls if p.startswith("/sql/")]) == 2 * 3  # instance, database, user
     assert len([p for p in polls if p.startswith("/compute/")]) == 2  # Cloud Armor insert
     assert gcp.get_service_status("api").state.value == "running"
+
+
+def test_the_wire_tally_counts_on_the_server_side(gcp: Any, fake: Any) -> None:
+    from cloudcore.testing.wire import wire_counter_for
+    from cloudcore_gcp.testing import connect_to, fake_target
+
+    assert wire_counter_for(connect_to(fake)) is fake.wire
+    with fake_target() as cloud:
+        assert wire_counter_for(cloud) is cloud.fake.wire
+
+    before = fake.wire.snapshot()
+    gcp.store_secret("k", "v")  # GET secret (404), POST secrets, POST :addVersion
+    seen = fake.wire.since(before)
+    assert (seen.requests, seen.mutating) == (3, 2)
+    assert [w.split(" ", 1)[0] for w in seen.writes] == ["POST", "POST"]
+
+    before = fake.wire.snapshot()
+    gcp.get_secret("k")  # GET .../versions/latest:access reads
+    gcp.deploy_service("api", {"image": "nginx", "port": 8080})
+    reads_before_logs = fake.wire.snapshot()
+    gcp.get_logs("api")  # POST entries:list only reads
+    logs = fake.wire.since(reads_before_logs)
+    assert logs.requests >= 2 and logs.mutating == 0
+    assert fake.wire.since(before).mutating >= 1  # the deploy's create
+
+    before = fake.wire.snapshot()
+    gcp.deploy_service("api", {"image": "nginx", "port": 8080})  # unchanged: reads only
+    assert fake.wire.since(before).mutating == 0
+
+    before = fake.wire.snapshot()  # refused and faulted requests are counted too
+    requests.post(f"{fake.url}{P}/secrets?secretId=bad/id", json={}, timeout=5)
+    fake.faults.inject(Fault("transient", mutating=True))
+    requests.post(f"{fake.url}{P}/secrets?secretId=x", json={}, timeout=5)
+    requests.get(f"{fake.url}/nowhere", timeout=5)
+    seen = fake.wire.since(before)
+    assert (seen.requests, seen.mutating) == (3, 2)
