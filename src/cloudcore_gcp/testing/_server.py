@@ -183,7 +183,8 @@ class FakeServer:
             write unless the request itself is a read (GET/HEAD, or a read-only custom method
             such as ``entries:list``).
         requests: The last requests, newest last: ``(method, path, query, body, ignored)``
-            where ``ignored`` lists the output-only fields the fake dropped.
+            where ``ignored`` lists the output-only fields the fake dropped (secret payloads
+            are redacted).
     """
 
     def __init__(
@@ -280,7 +281,8 @@ class FakeServer:
         req.ignored = checked.ignored
         req.int_enums = checked.int_enums
         with self.lock:
-            self.requests.append((verb, path, checked.query, checked.body, checked.ignored))
+            logged = {k: "<redacted>" if k == "payload" else v for k, v in checked.body.items()}
+            self.requests.append((verb, path, checked.query, logged, checked.ignored))
             del self.requests[:-500]
             status, payload = handler(req)
         if checked.int_enums:
