@@ -1,6 +1,10 @@
 """Caches on Memorystore for Redis.
 
-One instance per cloudcore cache (same id). ``high_availability`` → tier ``STANDARD_HA`` (a
+One instance per cloudcore cache. Its id is the cloudcore name, or, for names Memorystore refuses
+(over 40 characters, or ending in ``-``), a shortened one with a hash suffix
+(:func:`._mapping.provider_id`); the ``cloudcore-name`` label and the display name keep the name.
+``version`` maps to the documented ``redisVersion`` values (``"7"`` → ``REDIS_7_0``, ``"6"`` →
+``REDIS_6_X``; others refused before any call). ``high_availability`` → tier ``STANDARD_HA`` (a
 replica in another zone with automatic failover), else ``BASIC``; ``tls`` →
 ``transitEncryptionMode=SERVER_AUTHENTICATION``; ``auth`` → ``authEnabled`` with the AUTH string
 kept in Secret Manager as ``cache-<name>-auth``. Size classes map to ``memorySizeGb``
@@ -17,6 +21,7 @@ from cloudcore.errors import AlreadyExists, ConfigurationError
 from cloudcore.models import CacheConfig, CacheEndpoint, SizeClass
 
 from ._base import GCPBase, labels_for, managed
+from ._mapping import CACHE_ID_LIMIT, provider_id, redis_version
 
 __all__ = ["MEMORY_GB", "GCPCache"]
 
@@ -38,18 +43,11 @@ def auth_secret(name: str) -> str:
     return f"cache-{name}-auth"
 
 
-def _redis_version(version: str | None) -> str | None:
-    if version is None:
-        return None
-    major, _, minor = version.partition(".")
-    return f"REDIS_{major}_{minor or ('X' if major in ('4', '5', '6') else '0')}"
-
-
 class GCPCache(GCPBase):
     """The cache capability (Memorystore for Redis)."""
 
     def _cache_name(self, name: str) -> str:
-        return f"{self.parent}/instances/{name}"
+        return f"{self.parent}/instances/{provider_id(name, CACHE_ID_LIMIT)}"
 
     def _find_cache(self, name: str) -> Any | None:
         from google.api_core import exceptions as gexc
@@ -83,7 +81,7 @@ class GCPCache(GCPBase):
             "auth_enabled": config.auth,
             "transit_encryption_mode": _TLS if config.tls else _NO_TLS,
         }
-        version = _redis_version(config.version)
+        version = redis_version(config.version)
         if version:
             body["redis_version"] = version
         return body
@@ -109,7 +107,10 @@ class GCPCache(GCPBase):
         inst = self._find_cache(name)
         if inst is None:
             op = self.clients.redis().create_instance(
-                parent=self.parent, instance_id=name, instance=redis_v1.Instance(body), **self.kw()
+                parent=self.parent,
+                instance_id=provider_id(name, CACHE_ID_LIMIT),
+                instance=redis_v1.Instance(body),
+                **self.kw(),
             )
             inst = self.wait_lro(op, f"Memorystore instance {name!r}")
         else:

@@ -2,7 +2,13 @@
 
 Mapping (documented in docs/drivers/gcp.md):
 
-* ``cpu``/``memory`` → ``resources.limits`` ``"1"`` / ``"512Mi"`` (fractions as millicores);
+* ``cpu``/``memory`` → ``resources.limits`` ``"1"`` / ``"512Mi"`` (fractions as millicores),
+  checked against what Cloud Run allows before any call (:func:`._mapping.run_resources`):
+  below 1 vCPU the revision gets concurrency 1, request-based billing (``cpuIdle``) and the
+  first-generation environment, which Cloud Run requires there;
+* the service id is the cloudcore name, or, for names Cloud Run refuses (50 characters and
+  more), a shortened one with a hash suffix (:func:`._mapping.provider_id`); the
+  ``cloudcore-name`` label keeps the name;
 * ``port`` → the container port; ``env`` → plain variables; ``secrets`` → ``secretKeyRef`` on
   Secret Manager (the secret id of the cloudcore key, ``latest`` unless a version is given);
 * ``health_check`` → startup probe (HTTP or TCP) plus an HTTP liveness probe;
@@ -16,7 +22,10 @@ Logs come from Cloud Logging (``entries:list`` on the ``cloud_run_revision`` res
 service), newest ``limit`` lines, returned oldest first.
 
 ``deploy_service`` reads the service and compares the fields it manages before writing: an
-unchanged config sends no PATCH, so Cloud Run creates no new revision.
+unchanged config sends no PATCH, so Cloud Run creates no new revision. Writes are PATCHes with an
+update mask naming the fields cloudcore sets (``scale_service`` sends only ``scaling``), never
+the output-only fields of a service read back. Before writing, every secret reference is looked
+up: a missing secret (or pinned version) raises ``NotFound`` and nothing is written.
 """
 
 from __future__ import annotations
@@ -25,7 +34,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from cloudcore.errors import AlreadyExists, ConfigurationError
+from cloudcore.errors import AlreadyExists, ConfigurationError, NotFound
 from cloudcore.models import (
     DeploymentResult,
     LogEntry,
@@ -40,6 +49,7 @@ from cloudcore.models._base import NAME_TAG_KEY
 
 from ._base import GCPBase, labels_for, managed
 from ._errors import raise_for_response
+from ._mapping import SERVICE_ID_LIMIT, provider_id, run_resources
 from .secrets import secret_id
 
 __all__ = ["GCPCompute"]
@@ -47,11 +57,7 @@ __all__ = ["GCPCompute"]
 _INGRESS = {"all": 1, "internal": 2, "internal-and-cloud-load-balancing": 3, "none": 4}
 _MANUAL, _AUTOMATIC = 2, 1
 _EXTRAS = {"ingress", "concurrency", "service_account", "timeout_seconds"}
-
-
-def cpu_limit(cpu: float) -> str:
-    """Cloud Run's cpu limit for a vCPU count: ``"1"``, ``"2"``, or millicores (``"250m"``)."""
-    return str(int(cpu)) if float(cpu).is_integer() else f"{round(cpu * 1000)}m"
+_STARTUP_MAX = 240
 
 
 def _probe(config: ServiceConfig, *, liveness: bool) -> dict[str, Any] | None:
@@ -59,6 +65,17 @@ def _probe(config: ServiceConfig, *, liveness: bool) -> dict[str, Any] | None:
     if hc is None or (liveness and hc.path is None):
         return None
     port = hc.port or config.port or 8080
+    if not liveness:  # run.v2 Probe: startup probes allow at most 240 s period and delay
+        for field, value in (
+            ("interval_seconds", hc.interval_seconds),
+            ("grace_seconds", hc.grace_seconds),
+        ):
+            if value > _STARTUP_MAX:
+                raise ConfigurationError(
+                    f"health_check.{field}: Cloud Run startup probes allow at most "
+                    f"{_STARTUP_MAX} s (got {value})",
+                    field=f"health_check.{field}",
+                )
     probe: dict[str, Any] = {
         "period_seconds": hc.interval_seconds,
         "timeout_seconds": hc.timeout_seconds,
@@ -94,11 +111,14 @@ def desired_service(provider: GCPBase, name: str, config: ServiceConfig) -> dict
                 },
             }
         )
+    resources, run_fields = run_resources(
+        config.cpu, config.memory, config.extras.get("concurrency")
+    )
     container: dict[str, Any] = {
         "name": "app",
         "image": config.image,
         "env": env,
-        "resources": {"limits": {"cpu": cpu_limit(config.cpu), "memory": f"{config.memory}Mi"}},
+        "resources": resources,
     }
     if config.command:
         container["command"] = list(config.command)
@@ -109,9 +129,11 @@ def desired_service(provider: GCPBase, name: str, config: ServiceConfig) -> dict
         container["startup_probe"] = startup
     if liveness:
         container["liveness_probe"] = liveness
-    template: dict[str, Any] = {"containers": [container], "labels": labels_for(name, config.tags)}
-    if "concurrency" in config.extras:
-        template["max_instance_request_concurrency"] = int(config.extras["concurrency"])
+    template: dict[str, Any] = {
+        "containers": [container],
+        "labels": labels_for(name, config.tags),
+        **run_fields,
+    }
     if "service_account" in config.extras:
         template["service_account"] = str(config.extras["service_account"])
     if "timeout_seconds" in config.extras:
@@ -187,7 +209,7 @@ class GCPCompute(GCPBase):
     """The compute capability (Cloud Run v2 services)."""
 
     def _service_name(self, name: str) -> str:
-        return f"{self.parent}/services/{name}"
+        return f"{self.parent}/services/{provider_id(name, SERVICE_ID_LIMIT)}"
 
     def _find_service(self, name: str) -> Any | None:
         from google.api_core import exceptions as gexc
@@ -207,19 +229,45 @@ class GCPCompute(GCPBase):
             provider_id=service.name,
         )
 
+    def _check_secret_refs(self, config: ServiceConfig) -> None:
+        """``NotFound`` for a secret reference (or pinned version) Secret Manager lacks."""
+        client = self.clients.secrets()
+        for var, ref in sorted(config.secrets.items()):
+            name = f"projects/{self.project}/secrets/{secret_id(ref.key)}"
+            if ref.version:
+                name = f"{name}/versions/{ref.version}"
+
+            def lookup(n: str = name, version: bool = bool(ref.version)) -> object:
+                if version:
+                    return client.get_secret_version(name=n, **self.kw())
+                return client.get_secret(name=n, **self.kw())
+
+            try:
+                self.call(lookup)
+            except NotFound:
+                what = f"version {ref.version!r} of secret" if ref.version else "secret"
+                raise NotFound(
+                    f"secrets.{var}: {what} {ref.key!r} does not exist; store it first"
+                ) from None
+
     def _deploy_service(self, name: str, config: ServiceConfig) -> DeploymentResult:
         from google.cloud import run_v2
+        from google.protobuf import field_mask_pb2
 
         want = desired_service(self, name, config)
         client = self.clients.run()
         current = self._find_service(name)
         if current is None:
+            self._check_secret_refs(config)
             op = client.create_service(
-                parent=self.parent, service=run_v2.Service(want), service_id=name, **self.kw()
+                parent=self.parent,
+                service=run_v2.Service(want),
+                service_id=provider_id(name, SERVICE_ID_LIMIT),
+                **self.kw(),
             )
             created = self.wait_lro(op, f"Cloud Run service {name!r}")
             return self._result(name, created, True, config.replicas)
-        if not managed(current.labels):
+        if not managed(current.labels) or current.labels.get(NAME_TAG_KEY) != name:
             raise AlreadyExists(
                 f"Cloud Run service {name!r} exists and is not managed by cloudcore"
             )
@@ -227,15 +275,19 @@ class GCPCompute(GCPBase):
         have.setdefault("scaling", {}).setdefault("scaling_mode", _AUTOMATIC)  # unset = automatic
         if _subset(want, have):
             return self._result(name, current, False, config.replicas)
+        self._check_secret_refs(config)
         update = run_v2.Service(want)
         update.name = current.name
-        op = client.update_service(service=update, **self.kw())
+        op = client.update_service(
+            request=run_v2.UpdateServiceRequest(
+                service=update, update_mask=field_mask_pb2.FieldMask(paths=sorted(want))
+            ),
+            **self.kw(),
+        )
         updated = self.wait_lro(op, f"Cloud Run service {name!r}")
         return self._result(name, updated, True, config.replicas)
 
     def _managed_service(self, name: str) -> Any:
-        from cloudcore.errors import NotFound
-
         service = self._find_service(name)
         if service is None:
             raise NotFound(f"no Cloud Run service {name!r}")
@@ -244,15 +296,22 @@ class GCPCompute(GCPBase):
 
     def _scale_service(self, name: str, replicas: int) -> ServiceStatus:
         from google.cloud import run_v2
+        from google.protobuf import field_mask_pb2
 
         service = self._managed_service(name)
         scaling = service.scaling
         if int(scaling.scaling_mode) != _MANUAL or scaling.manual_instance_count != replicas:
-            update = run_v2.Service(service)  # the whole service: only scaling changes
-            update.scaling = run_v2.ServiceScaling(
-                scaling_mode=_MANUAL, manual_instance_count=replicas
+            # only the scaling, by update mask: never the output-only fields read back
+            update = run_v2.Service(
+                name=service.name,
+                scaling=run_v2.ServiceScaling(scaling_mode=_MANUAL, manual_instance_count=replicas),
             )
-            op = self.clients.run().update_service(service=update, **self.kw())
+            op = self.clients.run().update_service(
+                request=run_v2.UpdateServiceRequest(
+                    service=update, update_mask=field_mask_pb2.FieldMask(paths=["scaling"])
+                ),
+                **self.kw(),
+            )
             service = self.wait_lro(op, f"Cloud Run service {name!r}")
         return self._status(name, service)
 
@@ -335,7 +394,8 @@ class GCPCompute(GCPBase):
         session = self.clients.session("logging")
         url = f"{self.clients.base_url('logging')}/v2/entries:list"
         flt = (
-            f'resource.type="cloud_run_revision" AND resource.labels.service_name="{name}" '
+            f'resource.type="cloud_run_revision" '
+            f'AND resource.labels.service_name="{provider_id(name, SERVICE_ID_LIMIT)}" '
             f'AND resource.labels.location="{self.location}"'
         )
         if since is not None:

@@ -3,7 +3,12 @@
 One Cloud SQL instance per cloudcore database (same name), one logical database and one owner
 user inside; the user's password is generated here and kept in Secret Manager as
 ``db-<name>-password`` (never returned, logged or put in labels). ``high_availability`` means
-``availabilityType=REGIONAL``. Backups are on-demand backup runs; ``restore_database`` creates a
+``availabilityType=REGIONAL``. The Cloud SQL edition is always sent (left out, PostgreSQL 16 and
+later default to Enterprise Plus, which refuses the shared-core tiers): ``ENTERPRISE`` unless
+``extras["edition"]`` or an Enterprise Plus ``extras["tier"]`` says otherwise, with size classes
+mapped to tiers of that edition (:data:`._mapping.EDITION_TIERS`). ``storage_gb`` below Cloud
+SQL's 10 GB minimum is raised to 10 GB (storage is a floor: the database gets at least what
+was asked). Backups are on-demand backup runs; ``restore_database`` creates a
 new instance with the source's settings and restores the backup run into it. Cloud SQL answers
 writes with a ``sql#operation`` that is polled until ``DONE``.
 """
@@ -20,17 +25,12 @@ from cloudcore.errors import AlreadyExists, ConfigurationError, NotFound, Provid
 from cloudcore.models import BackupRef, DatabaseConfig, DatabaseEndpoint, SizeClass, utcnow
 
 from ._base import GCPBase, labels_for, managed
+from ._mapping import EDITION_TIERS, MIN_STORAGE_GB, edition_and_tier
 
 __all__ = ["TIERS", "GCPDatabase"]
 
-TIERS = {
-    SizeClass.MICRO: "db-f1-micro",
-    SizeClass.SMALL: "db-g1-small",
-    SizeClass.MEDIUM: "db-custom-2-7680",
-    SizeClass.LARGE: "db-custom-4-15360",
-    SizeClass.XLARGE: "db-custom-8-30720",
-}
-"""Portable size class → Cloud SQL machine tier (``extras["tier"]`` overrides)."""
+TIERS: dict[SizeClass, str] = EDITION_TIERS["ENTERPRISE"]
+"""Portable size class → Cloud SQL machine tier of the default (Enterprise) edition."""
 
 DEFAULT_VERSION = "16"
 _DONE, _ZONAL, _REGIONAL, _SUCCESSFUL = 3, 1, 2, 5
@@ -109,10 +109,12 @@ class GCPDatabase(GCPBase):
         labels = labels_for(name, config.tags)
         labels.update({"cloudcore-database": config.database, "cloudcore-user": config.username})
         labels["cloudcore-password"] = "secret-manager"
+        edition, tier = edition_and_tier(config.size, dict(config.extras))
         settings: dict[str, Any] = {
-            "tier": str(config.extras.get("tier") or TIERS[config.size]),
+            "tier": tier,
+            "edition": edition,
             "availability_type": _REGIONAL if config.high_availability else _ZONAL,
-            "data_disk_size_gb": config.storage_gb,
+            "data_disk_size_gb": max(config.storage_gb, MIN_STORAGE_GB),
             "user_labels": labels,
             "backup_configuration": {
                 "enabled": config.backup_retention_days > 0,
@@ -141,10 +143,13 @@ class GCPDatabase(GCPBase):
             diffs.append("version")
         if have.tier != want["tier"]:
             diffs.append("size/tier")
+        edition = type(have.edition)(have.edition).name
+        if edition not in ("EDITION_UNSPECIFIED", want["edition"]):
+            diffs.append("edition")
         if int(have.availability_type) != want["availability_type"]:
             diffs.append("high_availability")
-        if int(have.data_disk_size_gb or 0) != want["data_disk_size_gb"]:
-            diffs.append("storage_gb")
+        if int(have.data_disk_size_gb or 0) < want["data_disk_size_gb"]:
+            diffs.append("storage_gb")  # Cloud SQL may grow a disk (auto-resize), never shrink
         return diffs
 
     def _ensure_inside(self, name: str, config: DatabaseConfig) -> None:
@@ -276,6 +281,7 @@ class GCPDatabase(GCPBase):
         have = src.settings
         settings = type(have)(
             tier=have.tier,
+            edition=have.edition,
             availability_type=have.availability_type,
             data_disk_size_gb=have.data_disk_size_gb,
             backup_configuration=have.backup_configuration,

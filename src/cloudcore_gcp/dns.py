@@ -7,8 +7,13 @@ Cloud DNS applies atomically; a change made stale by a concurrent one (409/412) 
 and sent again. Record sets carry no labels, so cloudcore keeps an ownership registry, as
 external-dns does: a TXT record set ``_cloudcore.<name>`` listing ``managed-by=cloudcore
 type=<TYPE>`` for each type it wrote, changed in the same atomic change as the records. Discovery
-lists what the registry names; ``list_dns_records`` hides the registry. Values are converted to and from Cloud DNS's zone-file forms
-(trailing dots on host names, quoted TXT strings).
+lists what the registry names; ``list_dns_records`` hides the registry. Values are converted to
+and from Cloud DNS's zone-file forms (trailing dots on host names, quoted TXT strings split into
+character-strings of at most 255 *bytes* of the unescaped UTF-8 value, RFC 1035 §3.3).
+
+The zone's own apex NS and SOA record sets belong to Cloud DNS: they are neither listed nor
+writable (writing or deleting one raises ``ConfigurationError`` before any call), so a listing
+copied from another provider can never replace the zone's name servers.
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from cloudcore.errors import NotFound
+from cloudcore.errors import ConfigurationError, NotFound
 from cloudcore.models import DNSRecord, RecordType, zone_for
 
 from ._base import GCPBase
@@ -66,31 +71,63 @@ def to_rrdata(rtype: RecordType, value: str) -> str:
         head, _, host = value.rpartition(" ")
         return f"{head} {host}."
     if rtype is RecordType.TXT:
-        escaped = value.replace("\\", "\\\\").replace('"', '\\"')
-        chunks = [escaped[i : i + 255] for i in range(0, len(escaped), 255)] or [""]
-        return " ".join(f'"{c}"' for c in chunks)
+        return " ".join(f'"{_escape(c)}"' for c in txt_chunks(value))
     return value
+
+
+def txt_chunks(value: str, size: int = 255) -> list[str]:
+    """``value`` cut into pieces of at most ``size`` UTF-8 bytes, never inside a character
+    (a TXT character-string is one length octet and that many bytes: RFC 1035 §3.3)."""
+    chunks: list[str] = []
+    current: list[str] = []
+    used = 0
+    for ch in value:
+        n = len(ch.encode())
+        if used + n > size:
+            chunks.append("".join(current))
+            current, used = [], 0
+        current.append(ch)
+        used += n
+    if current or not chunks:
+        chunks.append("".join(current))
+    return chunks
+
+
+def _escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace('"', '\\"')
 
 
 def from_rrdata(rtype: RecordType, data: str) -> str:
     """A Cloud DNS rrdata back in portable form."""
     if rtype in _HOST_TYPES or rtype in (RecordType.MX, RecordType.SRV):
         return data.rstrip(".")
-    if rtype is RecordType.TXT and data.startswith('"'):
-        out, i, inside = [], 0, False
-        while i < len(data):
-            ch = data[i]
-            if ch == "\\" and inside and i + 1 < len(data):
-                out.append(data[i + 1])
-                i += 2
-                continue
-            if ch == '"':
-                inside = not inside
-            elif inside:
-                out.append(ch)
-            i += 1
-        return "".join(out)
+    if rtype is RecordType.TXT:
+        return _unquote(data)
     return data
+
+
+def _unquote(data: str) -> str:
+    """A TXT rrdata in zone-file syntax (quoted or bare character-strings, ``\\"``, ``\\\\``
+    and ``\\DDD`` escapes) back to the one value they concatenate to."""
+    out = bytearray()
+    i, inside = 0, False
+    while i < len(data):
+        ch = data[i]
+        if ch == "\\" and i + 1 < len(data):
+            digits = data[i + 1 : i + 4]
+            if len(digits) == 3 and digits.isdigit() and int(digits) < 256:
+                out.append(int(digits))
+                i += 4
+                continue
+            out += data[i + 1].encode()
+            i += 2
+            continue
+        if ch == '"':
+            inside = not inside
+        elif inside or not ch.isspace():
+            out += ch.encode()
+        i += 1
+    return out.decode("utf-8", errors="replace")
 
 
 def _record(rrset: Any) -> DNSRecord | None:
@@ -179,6 +216,7 @@ class GCPDNS(GCPBase):
         by_zone: dict[str, list[DNSRecord]] = {}
         for record in records:
             apex = self._zone_of(record.name, zones).dns_name.rstrip(".").lower()
+            _refuse_apex(record, apex)
             by_zone.setdefault(apex, []).append(record)
         written = 0
         for apex, items in sorted(by_zone.items()):
@@ -221,7 +259,11 @@ class GCPDNS(GCPBase):
         if zone not in zones:
             raise NotFound(f"no Cloud DNS managed zone {zone!r}")
         sets = self._rrsets(zones[zone]).values()
-        out = [r for r in (_record(s) for s in sets) if r and not is_owner(r.name)]
+        out = [
+            r
+            for r in (_record(s) for s in sets)
+            if r and not is_owner(r.name) and not _is_apex_ns(r, zone)
+        ]
         return sorted(out, key=lambda r: (r.name, r.type.value))
 
     def _delete_dns_record(self, record: DNSRecord) -> None:
@@ -233,6 +275,7 @@ class GCPDNS(GCPBase):
             zone = self._zone_of(record.name, zones)
         except NotFound:
             return
+        _refuse_apex(record, zone.dns_name.rstrip(".").lower())
         existing = self._rrsets(zone)
         have = existing.get((record.name, record.type.value))
         additions, deletions = self._owner_change(
@@ -263,6 +306,19 @@ class GCPDNS(GCPBase):
                     if parsed is not None:
                         out.append((apex, parsed))
         return out
+
+
+def _is_apex_ns(record: DNSRecord, apex: str) -> bool:
+    return record.name == apex and record.type is RecordType.NS
+
+
+def _refuse_apex(record: DNSRecord, apex: str) -> None:
+    if _is_apex_ns(record, apex):
+        raise ConfigurationError(
+            f"records: {record.name} NS is the zone's own name-server set, managed by Cloud DNS; "
+            "cloudcore neither lists nor writes the apex NS and SOA records",
+            field="records",
+        )
 
 
 def _reload_done(changes: Any) -> bool:

@@ -38,6 +38,7 @@ from cloudcore.models import (
 )
 
 from ._base import GCPBase, labels_for, managed
+from ._mapping import POLICY_NAME
 
 __all__ = ["GCPWAF", "INTERVALS", "MANAGED_SETS", "cel_string", "gcp_rules"]
 
@@ -215,6 +216,11 @@ def _read(rules: list[dict[str, Any]]) -> list[WAFRule]:
     return list(WAFRuleSet.model_validate({"rules": out}).rules)
 
 
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(p.title() for p in rest)
+
+
 def _done(op: Any) -> bool:
     status = op.status
     return str(getattr(status, "name", status)) == "DONE"
@@ -227,6 +233,12 @@ class GCPWAF(GCPBase):
         from google.api_core import exceptions as gexc
 
         name = target or DEFAULT_POLICY
+        if not POLICY_NAME.match(name):
+            raise ConfigurationError(
+                f"target: Cloud Armor policy names are 1-63 lowercase letters, digits and "
+                f"hyphens, starting with a letter and not ending with a hyphen (got {name!r})",
+                field="target",
+            )
         try:
             policy = self.clients.armor().get(
                 project=self.project, security_policy=name, **self.kw()
@@ -298,13 +310,19 @@ class GCPWAF(GCPBase):
                 continue
             body_rule = compute_v1.SecurityPolicyRule(rule)
             if priority in have:
+                # patchRule merges; fields the old rule had and the new one lacks (a rate
+                # limit turned into a deny) are cleared by naming them in the update mask
+                cleared = sorted(set(have[priority]) - set(rule) - {"kind", "priority"})
+                request: dict[str, Any] = {
+                    "project": self.project,
+                    "security_policy": name,
+                    "security_policy_rule_resource": body_rule,
+                    "priority": priority,
+                }
+                if cleared:
+                    request["update_mask"] = ",".join(_camel(f) for f in cleared)
                 op = client.patch_rule_unary(
-                    request={
-                        "project": self.project,
-                        "security_policy": name,
-                        "security_policy_rule_resource": body_rule,
-                        "priority": priority,
-                    },
+                    request=request,
                     **self.kw(),
                 )
             else:

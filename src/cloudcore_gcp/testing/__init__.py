@@ -2,12 +2,22 @@
 
 :class:`FakeGCP` is one stateful HTTP server on 127.0.0.1 (a free port) serving the REST surfaces
 the ``gcp`` driver uses: Cloud Run v2 (with long-running operations), Secret Manager, Memorystore
-Redis, Cloud SQL Admin v1beta4 (with ``sql#operation`` polling), Cloud DNS and Cloud Armor. It
-speaks what the real Google client libraries send over ``transport="rest"``: integer enums
-(``$alt=json;enum-encoding=int``), page tokens (pages are capped small so pagination is always
-exercised), Google error bodies ``{"error": {"code", "message", "status"}}`` with the real status
-codes, and a :class:`~cloudcore.testing.faults.FaultQueue` (``fake.faults``) that makes the next
-matching request answer 429 (with ``Retry-After``), 503, or slowly.
+Redis, Cloud SQL Admin v1beta4 (with ``sql#operation`` polling), Cloud DNS (changes that stay
+``pending`` for ``operation_polls`` polls), Cloud Armor and Cloud Logging ``entries:list``.
+
+It is as strict as Google's documentation: every request is validated against the official
+discovery document of its API (:mod:`._discovery`: path template, query parameters, body fields
+recursively with types, formats, enums and patterns; unknown fields refused) and against the
+documented value rules (:mod:`._rules`: id patterns and lengths, Cloud Run CPU/memory and what
+fractional CPU requires, Cloud SQL edition x tier and disk minimum, Redis versions, label and
+secret formats, Cloud Armor limits, Cloud DNS change limits). Errors are ``google.rpc.Status``
+bodies with the HTTP code of ``code.proto``; enums are answered as names unless the request asked
+``$alt=json;enum-encoding=int`` (as the GAPIC REST clients do); long-running operations carry
+``metadata``. Page tokens are real (pages are capped small so pagination is always exercised).
+``fake.wire`` counts every request on the server side (a
+:class:`~cloudcore.testing.wire.WireTally`), and ``fake.faults`` (a
+:class:`~cloudcore.testing.faults.FaultQueue`) makes the next matching request answer 429 (with
+``Retry-After``), 503, or slowly.
 
 Use it in your own tests::
 
@@ -28,7 +38,7 @@ from typing import Any
 from cloudcore.models import DatabaseEndpoint
 
 from ._armor import ArmorAPI
-from ._run_sm import RunSecretsRedisAPI
+from ._secrets_redis import SecretsRedisAPI
 from ._server import ApiError, Request
 from ._sql_dns import SqlDnsAPI
 
@@ -65,7 +75,7 @@ class FakeSQLProbe:
             return list(self._fake.sql_rows.get(endpoint.name, {}).get(endpoint.database, []))
 
 
-class FakeGCP(RunSecretsRedisAPI, SqlDnsAPI, ArmorAPI):
+class FakeGCP(SecretsRedisAPI, SqlDnsAPI, ArmorAPI):
     """A stateful fake of the Google Cloud REST APIs the ``gcp`` driver uses.
 
     Args:
@@ -88,7 +98,8 @@ class FakeGCP(RunSecretsRedisAPI, SqlDnsAPI, ArmorAPI):
         super().__init__(project, region, page_size)
         self.default_zones = zones
         self.default_operation_polls = operation_polls
-        self._register_run_sm()
+        self._register_run()
+        self._register_secrets_redis()
         self._register_sql_dns()
         self._register_armor()
         self.reset()
@@ -96,11 +107,13 @@ class FakeGCP(RunSecretsRedisAPI, SqlDnsAPI, ArmorAPI):
     def reset(self) -> None:
         """Forget every resource and queued fault; recreate the default DNS zones."""
         with self.lock:
-            self._reset_run_sm()
+            self._reset_run()
+            self._reset_secrets_redis()
             self._reset_sql_dns()
             self._reset_armor()
             self.faults.clear()
             self.log.clear()
+            self.requests.clear()
             self.operation_polls = self.default_operation_polls
             for zone in self.default_zones:
                 self.add_zone(zone)
@@ -119,6 +132,7 @@ def connect_to(fake: FakeGCP, **options: Any) -> Any:
 
     from cloudcore.testing.faults import attach
     from cloudcore.testing.probes import attach_probe
+    from cloudcore.testing.wire import attach_wire_counter
 
     from ..provider import GCPProvider
 
@@ -133,6 +147,7 @@ def connect_to(fake: FakeGCP, **options: Any) -> Any:
     )
     attach(provider, fake.faults)
     attach_probe(provider, FakeSQLProbe(fake))
+    attach_wire_counter(provider, fake.wire)
     return provider
 
 

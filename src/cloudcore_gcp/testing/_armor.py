@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import copy
 import random
-import re
 from typing import Any
 
+from . import _rules
 from ._server import ApiError, FakeServer, Request, now_rfc3339, pending_view
 
 Json = dict[str, Any]
 
-_ARMOR = "/compute/v1/projects/{p}/global/securityPolicies"
+_C = "compute.v1"
 _DEFAULT_PRIORITY = 2147483647
 
 
@@ -26,14 +26,14 @@ class ArmorAPI(FakeServer):
 
     def _register_armor(self) -> None:
         r = self.route
-        r("POST", _ARMOR, self._policy_insert)
-        r("GET", _ARMOR, self._policy_list)
-        r("GET", _ARMOR + "/{s}", self._policy_get)
-        r("DELETE", _ARMOR + "/{s}", self._policy_delete)
-        r("POST", _ARMOR + "/{s}/addRule", self._rule_add)
-        r("POST", _ARMOR + "/{s}/patchRule", self._rule_patch)
-        r("POST", _ARMOR + "/{s}/removeRule", self._rule_remove)
-        r("GET", "/compute/v1/projects/{p}/global/operations/{o}", self._compute_op_get)
+        r(_C, "securityPolicies.insert", self._policy_insert)
+        r(_C, "securityPolicies.list", self._policy_list)
+        r(_C, "securityPolicies.get", self._policy_get)
+        r(_C, "securityPolicies.delete", self._policy_delete)
+        r(_C, "securityPolicies.addRule", self._rule_add)
+        r(_C, "securityPolicies.patchRule", self._rule_patch)
+        r(_C, "securityPolicies.removeRule", self._rule_remove)
+        r(_C, "globalOperations.get", self._compute_op_get)
 
     # ------------------------------------------------------------ Cloud Armor
     def _compute_op(self, req: Request, kind: str, target: str) -> tuple[int, Json]:
@@ -56,7 +56,7 @@ class ArmorAPI(FakeServer):
 
     def _compute_op_get(self, req: Request) -> tuple[int, Json]:
         if req.groups[1] not in self.compute_operations:
-            raise ApiError(404, f"The resource '{req.groups[1]}' was not found")
+            raise ApiError("NOT_FOUND", f"The resource '{req.groups[1]}' was not found")
         op = self.compute_operations[req.groups[1]]
         op["_pending"] = max(int(op["_pending"]) - 1, 0)
         return 200, pending_view(op, "status", "RUNNING")
@@ -64,7 +64,9 @@ class ArmorAPI(FakeServer):
     def _policy(self, req: Request) -> Json:
         policy = self.policies.get(req.groups[1])
         if policy is None:
-            raise ApiError(404, f"The resource 'securityPolicies/{req.groups[1]}' was not found")
+            raise ApiError(
+                "NOT_FOUND", f"The resource 'securityPolicies/{req.groups[1]}' was not found"
+            )
         return policy
 
     def _touch(self, policy: Json) -> None:
@@ -73,16 +75,13 @@ class ArmorAPI(FakeServer):
 
     def _policy_insert(self, req: Request) -> tuple[int, Json]:
         body = copy.deepcopy(req.body)
-        name = body.get("name")
-        if not name:
-            raise ApiError(400, "Required field 'resource.name' not specified")
+        _rules.armor_policy(body)
+        name = body["name"]
         if name in self.policies:
             raise ApiError(
-                409, f"The resource 'securityPolicies/{name}' already exists", "ALREADY_EXISTS"
+                "ALREADY_EXISTS", f"The resource 'securityPolicies/{name}' already exists"
             )
         rules = body.setdefault("rules", [])
-        for rule in rules:
-            _check_rule(rule)
         if not any(int(r["priority"]) == _DEFAULT_PRIORITY for r in rules):
             rules.append(
                 {
@@ -112,9 +111,9 @@ class ArmorAPI(FakeServer):
     def _rule_add(self, req: Request) -> tuple[int, Json]:
         policy = self._policy(req)
         rule = copy.deepcopy(req.body)
-        _check_rule(rule)
+        _rules.armor_rule(rule)
         if any(int(r["priority"]) == int(rule["priority"]) for r in policy["rules"]):
-            raise ApiError(400, "Cannot have rules with the same priorities.")
+            raise ApiError("INVALID_ARGUMENT", "Cannot have rules with the same priorities.")
         policy["rules"].append(rule)
         self._touch(policy)
         return self._compute_op(req, "addRule", policy["name"])
@@ -124,13 +123,21 @@ class ArmorAPI(FakeServer):
         for i, rule in enumerate(policy["rules"]):
             if int(rule["priority"]) == priority:
                 return i
-        raise ApiError(400, f"Invalid value for field 'priority': '{priority}'. No such rule.")
+        raise ApiError(
+            "INVALID_ARGUMENT", f"Invalid value for field 'priority': '{priority}'. No such rule."
+        )
 
     def _rule_patch(self, req: Request) -> tuple[int, Json]:
         policy = self._policy(req)
         index = self._rule_index(req, policy)
-        rule = copy.deepcopy(req.body)
-        _check_rule(rule)
+        # patchRule merges the body into the rule; "To clear fields in the rule, leave the
+        # fields empty and specify them in the updateMask" (compute.v1 securityPolicies.patchRule)
+        rule = {**copy.deepcopy(policy["rules"][index]), **copy.deepcopy(req.body)}
+        for path in filter(None, req.query.get("updateMask", "").split(",")):
+            if path not in req.body:
+                rule.pop(path, None)
+        rule["priority"] = policy["rules"][index]["priority"]
+        _rules.armor_rule(rule)
         policy["rules"][index] = rule
         self._touch(policy)
         return self._compute_op(req, "patchRule", policy["name"])
@@ -139,18 +146,7 @@ class ArmorAPI(FakeServer):
         policy = self._policy(req)
         index = self._rule_index(req, policy)
         if int(policy["rules"][index]["priority"]) == _DEFAULT_PRIORITY:
-            raise ApiError(400, "The default rule cannot be removed.")
+            raise ApiError("INVALID_ARGUMENT", "The default rule cannot be removed.")
         del policy["rules"][index]
         self._touch(policy)
         return self._compute_op(req, "removeRule", policy["name"])
-
-
-def _check_rule(rule: Json) -> None:
-    if "priority" not in rule or "action" not in rule or "match" not in rule:
-        raise ApiError(400, "A rule needs a priority, an action and a match.")
-    expr = (rule["match"].get("expr") or {}).get("expression")
-    bare = re.sub(r"\\.", "", expr or "")
-    if expr is not None and (bare.count("(") != bare.count(")") or bare.count("'") % 2):
-        raise ApiError(400, f"Invalid CEL expression: {expr}")
-    if rule["action"] in ("throttle", "rate_based_ban") and "rateLimitOptions" not in rule:
-        raise ApiError(400, "rateLimitOptions is required for rate-based rules.")

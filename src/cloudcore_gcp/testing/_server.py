@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import copy
 import json
-import re
 import threading
 import time
 import uuid
@@ -21,23 +20,50 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from cloudcore.testing.faults import FaultQueue
+from cloudcore.testing.wire import WireTally
 
-__all__ = ["ApiError", "FakeServer", "Request", "enum_value", "now_rfc3339", "pending_view"]
+from ._discovery import Invalid, Method, check, encode_enums, method
+
+__all__ = [
+    "ApiError",
+    "FakeServer",
+    "Request",
+    "http_code",
+    "now_rfc3339",
+    "pending_view",
+]
 
 Json = dict[str, Any]
 Handler = Callable[["Request"], tuple[int, Json]]
 
-_STATUS_NAMES = {
-    400: "INVALID_ARGUMENT",
-    401: "UNAUTHENTICATED",
-    403: "PERMISSION_DENIED",
-    404: "NOT_FOUND",
-    409: "ALREADY_EXISTS",
-    412: "FAILED_PRECONDITION",
-    429: "RESOURCE_EXHAUSTED",
-    500: "INTERNAL",
-    503: "UNAVAILABLE",
+# google.rpc.Code -> HTTP status, as google/rpc/code.proto documents for each code (e.g.
+# "FAILED_PRECONDITION ... HTTP Mapping: 400 Bad Request").
+_HTTP = {
+    "CANCELLED": 499,
+    "UNKNOWN": 500,
+    "INVALID_ARGUMENT": 400,
+    "DEADLINE_EXCEEDED": 504,
+    "NOT_FOUND": 404,
+    "ALREADY_EXISTS": 409,
+    "PERMISSION_DENIED": 403,
+    "UNAUTHENTICATED": 401,
+    "RESOURCE_EXHAUSTED": 429,
+    "FAILED_PRECONDITION": 400,
+    "ABORTED": 409,
+    "OUT_OF_RANGE": 400,
+    "UNIMPLEMENTED": 501,
+    "INTERNAL": 500,
+    "UNAVAILABLE": 503,
+    "DATA_LOSS": 500,
 }
+# APIs of the older "apiary" front end also answer the v1 error list ``errors[]`` with a reason
+# (Cloud DNS's ``conditionNotMet``, Compute's ``notFound``); the v2 APIs answer only the Status.
+_APIARY = {"dns.v1", "compute.v1", "sqladmin.v1beta4"}
+
+
+def http_code(status: str) -> int:
+    """The HTTP status of a ``google.rpc.Code`` name, per ``google/rpc/code.proto``."""
+    return _HTTP[status]
 
 
 def now_rfc3339() -> str:
@@ -46,17 +72,78 @@ def now_rfc3339() -> str:
 
 
 class ApiError(Exception):
-    """An error the fake answers with, as a Google error body ``{"error": {...}}``."""
+    """An error the fake answers with: a ``google.rpc.Status`` in ``{"error": {...}}``.
 
-    def __init__(self, code: int, message: str, status: str | None = None) -> None:
+    Args:
+        status: The ``google.rpc.Code`` name (``NOT_FOUND``, ``FAILED_PRECONDITION``...).
+        message: The developer-facing message.
+        http: The HTTP status, when the API documents one that differs from ``code.proto``'s
+            mapping (Cloud DNS answers a stale deletion with 412 ``conditionNotMet``).
+        reason: The v1 ``errors[].reason`` of apiary APIs (``notFound``, ``conditionNotMet``).
+        field: The request field at fault, reported as a ``google.rpc.BadRequest`` violation.
+    """
+
+    def __init__(
+        self,
+        status: str,
+        message: str,
+        *,
+        http: int | None = None,
+        reason: str | None = None,
+        field: str | None = None,
+    ) -> None:
         super().__init__(message)
-        self.code = code
+        if status not in _HTTP:
+            raise ValueError(f"not a google.rpc.Code name: {status!r}")
+        self.status = status
         self.message = message
-        self.status = status or _STATUS_NAMES.get(code, "UNKNOWN")
+        self.code = http or _HTTP[status]
+        self.reason = reason
+        self.field = field
+
+    def body(self, api: str | None) -> Json:
+        """The error as Google sends it (``google.rpc.Status`` with ``details``)."""
+        details: list[Json] = [
+            {
+                "@type": "type.googleapis.com/google.rpc.ErrorInfo",
+                "reason": self.reason or self.status,
+                "domain": "googleapis.com",
+            }
+        ]
+        if self.field is not None:
+            details.append(
+                {
+                    "@type": "type.googleapis.com/google.rpc.BadRequest",
+                    "fieldViolations": [{"field": self.field, "description": self.message}],
+                }
+            )
+        error: Json = {
+            "code": self.code,
+            "message": self.message,
+            "status": self.status,
+            "details": details,
+        }
+        if api in _APIARY:
+            reason = self.reason or _v1_reason(self.status)
+            error["errors"] = [{"message": self.message, "domain": "global", "reason": reason}]
+        return {"error": error}
+
+
+def _v1_reason(status: str) -> str:
+    return {
+        "NOT_FOUND": "notFound",
+        "ALREADY_EXISTS": "alreadyExists",
+        "INVALID_ARGUMENT": "invalid",
+        "FAILED_PRECONDITION": "failedPrecondition",
+        "RESOURCE_EXHAUSTED": "rateLimitExceeded",
+        "PERMISSION_DENIED": "forbidden",
+        "UNAVAILABLE": "backendError",
+    }.get(status, status.lower())
 
 
 class Request:
-    """One parsed request: method, path, query (first values), JSON body, path groups."""
+    """One validated request: method, path, query (first values), normalised JSON body, path
+    parameters (``groups`` in path order, ``params`` by name) and the discovery method."""
 
     def __init__(self, method: str, path: str, query: dict[str, str], body: Json) -> None:
         self.method = method
@@ -64,16 +151,23 @@ class Request:
         self.query = query
         self.body = body
         self.groups: tuple[str, ...] = ()
+        self.params: dict[str, str] = {}
+        self.ignored: list[str] = []
+        self.int_enums = False
 
     def int_query(self, name: str, default: int) -> int:
         try:
             return int(self.query.get(name, default))
         except ValueError:
-            raise ApiError(400, f"{name} must be an integer") from None
+            raise ApiError("INVALID_ARGUMENT", f"{name} must be an integer", field=name) from None
 
 
 class FakeServer:
-    """Routing, state lock, fault queue, request log and pagination for the fake APIs.
+    """Routing, validation, state lock, fault queue, request log, wire tally and pagination.
+
+    Every route names the discovery method it implements (``api``, ``method_id``); its path
+    template comes from the discovery document, and every request is checked against that
+    method (:mod:`._discovery`) before a handler sees it.
 
     Args:
         project: The project id the fake serves.
@@ -83,8 +177,14 @@ class FakeServer:
 
     Attributes:
         operation_polls: How many polls each new long-running operation (Cloud Run and
-            Memorystore LROs, ``sql#operation``, compute operations) answers "not done" before
-            it reports done; 0 answers done at once.
+            Memorystore LROs, ``sql#operation``, compute operations, Cloud DNS changes) answers
+            "not done" before it reports done; 0 answers done at once.
+        wire: Every request the fake answered, counted on the server side, classified as a
+            write unless the request itself is a read (GET/HEAD, or a read-only custom method
+            such as ``entries:list``).
+        requests: The last requests, newest last: ``(method, path, query, body, ignored)``
+            where ``ignored`` lists the output-only fields the fake dropped (secret payloads
+            are redacted).
     """
 
     def __init__(
@@ -95,18 +195,19 @@ class FakeServer:
         self.page_size = page_size
         self.operation_polls = 0
         self.faults = FaultQueue()
+        self.wire = WireTally()
         self.lock = threading.RLock()
         self.log: list[tuple[str, str, int]] = []
-        self._routes: list[tuple[str, re.Pattern[str], Handler]] = []
+        self.requests: list[tuple[str, str, dict[str, str], Json, list[str]]] = []
+        self._routes: list[tuple[Method, Handler]] = []
         self._httpd: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
         self._counter = 0
 
     # ---------------------------------------------------------------- routing
-    def route(self, method: str, pattern: str, handler: Handler) -> None:
-        """Register ``handler`` for ``method`` and a path regex (``{x}`` = one segment)."""
-        regex = "^" + re.sub(r"\{(\w+)\}", r"([^/]+?)", pattern) + "$"
-        self._routes.append((method, re.compile(regex), handler))
+    def route(self, api: str, method_id: str, handler: Handler) -> None:
+        """Serve the discovery method ``method_id`` of ``api`` with ``handler``."""
+        self._routes.append((method(api, method_id), handler))
 
     def next_id(self) -> int:
         with self.lock:
@@ -134,32 +235,59 @@ class FakeServer:
             try:
                 after = bytes.fromhex(token).decode()
             except ValueError:
-                raise ApiError(400, "invalid page token") from None
+                raise ApiError(
+                    "INVALID_ARGUMENT", "invalid page token", field="pageToken"
+                ) from None
             ordered = [i for i in ordered if _ident(i) > after]
         out: Json = {key: ordered[:size]}
         if len(ordered) > size:
             out["nextPageToken"] = _ident(ordered[size - 1]).encode().hex()
         return out
 
-    def dispatch(self, req: Request) -> tuple[int, Json]:
-        mutating = req.method != "GET"
-        fault = self.faults.take(None, f"{req.method} {req.path}", mutating)
+    def _match(self, verb: str, path: str) -> tuple[Method, Handler, dict[str, str]] | None:
+        for m, handler in self._routes:
+            if m.http_method != verb:
+                continue
+            found = m.regex.match(path)
+            if found:
+                return m, handler, found.groupdict()
+        return None
+
+    def dispatch(
+        self, verb: str, path: str, query: dict[str, list[str]], raw: Any
+    ) -> tuple[int, Json, Method | None]:
+        """Route, validate and answer one request: ``(status, payload, method)``."""
+        matched = self._match(verb, path)
+        mutating = verb not in ("GET", "HEAD") if matched is None else not matched[0].reads_only
+        self.wire.count(f"{verb} {path}", mutating=mutating)
+        fault = self.faults.take(None, f"{verb} {path}", mutating)
         if fault is not None:
             if fault.kind == "latency":
                 time.sleep(fault.seconds)
             elif fault.kind == "throttle":
                 raise _Throttle(fault.retry_after)
             else:
-                raise ApiError(503, "the fake injected a transient failure", "UNAVAILABLE")
-        for method, regex, handler in self._routes:
-            if method != req.method:
-                continue
-            m = regex.match(req.path)
-            if m:
-                req.groups = m.groups()
-                with self.lock:
-                    return handler(req)
-        raise ApiError(404, f"no such method: {req.method} {req.path}")
+                raise ApiError("UNAVAILABLE", "the fake injected a transient failure")
+        if matched is None:
+            raise ApiError("NOT_FOUND", f"no such method: {verb} {path}")
+        m, handler, params = matched
+        try:
+            checked = check(m, params, query, raw)
+        except Invalid as exc:
+            raise ApiError("INVALID_ARGUMENT", exc.message, field=exc.field) from None
+        req = Request(verb, path, checked.query, checked.body)
+        req.params = checked.params
+        req.groups = tuple(params[k] for k in m.regex.groupindex)
+        req.ignored = checked.ignored
+        req.int_enums = checked.int_enums
+        with self.lock:
+            logged = {k: "<redacted>" if k == "payload" else v for k, v in checked.body.items()}
+            self.requests.append((verb, path, checked.query, logged, checked.ignored))
+            del self.requests[:-500]
+            status, payload = handler(req)
+        if checked.int_enums:
+            payload = encode_enums(payload, m.api, m.response)
+        return status, payload, m
 
     # -------------------------------------------------------------- lifecycle
     @property
@@ -186,27 +314,31 @@ class FakeServer:
 
             def _serve(self) -> None:
                 parts = urlsplit(self.path)
-                query = {k: v[0] for k, v in parse_qs(parts.query).items()}
+                query = parse_qs(parts.query, keep_blank_values=True)
                 length = int(self.headers.get("Content-Length") or 0)
                 raw = self.rfile.read(length) if length else b""
                 headers: dict[str, str] = {}
+                api: str | None = None
                 try:
                     try:
-                        body = json.loads(raw) if raw else {}
+                        body = json.loads(raw) if raw else None
                     except ValueError:
-                        raise ApiError(400, "request body is not JSON") from None
-                    req = Request(self.command, parts.path, query, body)
-                    status, payload = server.dispatch(req)
+                        raise ApiError(
+                            "INVALID_ARGUMENT", "Invalid JSON payload received."
+                        ) from None
+                    status, payload, m = server.dispatch(self.command, parts.path, query, body)
+                    api = m.api if m else None
                 except _Throttle as exc:
-                    status = 429
-                    payload = _error_body(429, "Quota exceeded (injected).", "RESOURCE_EXHAUSTED")
+                    err = ApiError("RESOURCE_EXHAUSTED", "Quota exceeded (injected).")
+                    status, payload = err.code, err.body(api)
                     if exc.retry_after is not None:
                         headers["Retry-After"] = f"{exc.retry_after:g}"
                 except ApiError as exc:
-                    status, payload = exc.code, _error_body(exc.code, exc.message, exc.status)
+                    matched = server._match(self.command, parts.path)
+                    status, payload = exc.code, exc.body(matched[0].api if matched else None)
                 except Exception as exc:  # a bug in the fake: answer 500, never hang
-                    status = 500
-                    payload = _error_body(500, f"fake server error: {exc!r}", "INTERNAL")
+                    err = ApiError("INTERNAL", f"fake server error: {exc!r}")
+                    status, payload = err.code, err.body(api)
                 server.log.append((self.command, parts.path, status))
                 data = json.dumps(payload).encode()
                 self.send_response(status)
@@ -217,7 +349,7 @@ class FakeServer:
                 self.end_headers()
                 self.wfile.write(data)
 
-            do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = _serve
+            do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = do_HEAD = _serve
 
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
         self._httpd.daemon_threads = True
@@ -246,29 +378,6 @@ class _Throttle(Exception):
 
 def _ident(item: Json) -> str:
     return f"{item.get('name') or item.get('id') or ''}\x00{item.get('type', '')}"
-
-
-def _error_body(code: int, message: str, status: str) -> Json:
-    return {
-        "error": {
-            "code": code,
-            "message": message,
-            "status": status,
-            "errors": [{"message": message, "domain": "global", "reason": status.lower()}],
-        }
-    }
-
-
-def enum_value(value: Any, names: dict[str, int]) -> int:
-    """An enum sent as an integer (``enum-encoding=int``) or as its name, as an integer."""
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str):
-        if value.isdigit():
-            return int(value)
-        if value in names:
-            return names[value]
-    raise ApiError(400, f"invalid enum value {value!r}")
 
 
 def pending_view(op: Json, field: str, pending: Any) -> Json:

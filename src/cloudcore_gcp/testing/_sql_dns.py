@@ -5,12 +5,12 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from ._server import ApiError, FakeServer, Request, enum_value, now_rfc3339, pending_view
+from . import _rules
+from ._server import ApiError, FakeServer, Request, now_rfc3339, pending_view
 
 Json = dict[str, Any]
 
-_SQL = "/sql/v1beta4/projects/{p}"
-_DNS = "/dns/v1/projects/{p}/managedZones"
+_SQL, _DNS = "sqladmin.v1beta4", "dns.v1"
 
 
 class SqlDnsAPI(FakeServer):
@@ -33,36 +33,36 @@ class SqlDnsAPI(FakeServer):
 
     def _register_sql_dns(self) -> None:
         r = self.route
-        r("POST", _SQL + "/instances", self._sql_insert)
-        r("GET", _SQL + "/instances", self._sql_list)
-        r("GET", _SQL + "/instances/{i}", self._sql_get)
-        r("DELETE", _SQL + "/instances/{i}", self._sql_delete)
-        r("POST", _SQL + "/instances/{i}/restoreBackup", self._sql_restore)
-        r("POST", _SQL + "/instances/{i}/databases", self._sql_db_insert)
-        r("GET", _SQL + "/instances/{i}/databases", self._sql_db_list)
-        r("GET", _SQL + "/instances/{i}/databases/{d}", self._sql_db_get)
-        r("POST", _SQL + "/instances/{i}/users", self._sql_user_insert)
-        r("GET", _SQL + "/instances/{i}/users", self._sql_user_list)
-        r("POST", _SQL + "/instances/{i}/backupRuns", self._sql_backup_insert)
-        r("GET", _SQL + "/instances/{i}/backupRuns", self._sql_backup_list)
-        r("GET", _SQL + "/instances/{i}/backupRuns/{b}", self._sql_backup_get)
-        r("GET", _SQL + "/operations/{o}", self._sql_op_get)
-        r("POST", _DNS, self._zone_create)
-        r("GET", _DNS, self._zone_list)
-        r("GET", _DNS + "/{z}", self._zone_get)
-        r("DELETE", _DNS + "/{z}", self._zone_delete)
-        r("GET", _DNS + "/{z}/rrsets", self._rrset_list)
-        r("POST", _DNS + "/{z}/changes", self._change_create)
-        r("GET", _DNS + "/{z}/changes/{c}", self._change_get)
+        r(_SQL, "instances.insert", self._sql_insert)
+        r(_SQL, "instances.list", self._sql_list)
+        r(_SQL, "instances.get", self._sql_get)
+        r(_SQL, "instances.delete", self._sql_delete)
+        r(_SQL, "instances.restoreBackup", self._sql_restore)
+        r(_SQL, "databases.insert", self._sql_db_insert)
+        r(_SQL, "databases.list", self._sql_db_list)
+        r(_SQL, "databases.get", self._sql_db_get)
+        r(_SQL, "users.insert", self._sql_user_insert)
+        r(_SQL, "users.list", self._sql_user_list)
+        r(_SQL, "backupRuns.insert", self._sql_backup_insert)
+        r(_SQL, "backupRuns.list", self._sql_backup_list)
+        r(_SQL, "backupRuns.get", self._sql_backup_get)
+        r(_SQL, "operations.get", self._sql_op_get)
+        r(_DNS, "managedZones.create", self._zone_create)
+        r(_DNS, "managedZones.list", self._zone_list)
+        r(_DNS, "managedZones.get", self._zone_get)
+        r(_DNS, "managedZones.delete", self._zone_delete)
+        r(_DNS, "resourceRecordSets.list", self._rrset_list)
+        r(_DNS, "changes.create", self._change_create)
+        r(_DNS, "changes.get", self._change_get)
 
     # -------------------------------------------------------------- Cloud SQL
-    def _sql_op(self, req: Request, target: str, op_type: int, **extra: Any) -> tuple[int, Json]:
+    def _sql_op(self, req: Request, target: str, op_type: str, **extra: Any) -> tuple[int, Json]:
         op_id = self.new_uuid()
         now = now_rfc3339()
         op = {
             "kind": "sql#operation",
             "name": op_id,
-            "status": 3,
+            "status": "DONE",
             "operationType": op_type,
             "targetId": target,
             "targetProject": req.groups[0],
@@ -74,43 +74,46 @@ class SqlDnsAPI(FakeServer):
         }
         op["_pending"] = self.operation_polls
         self.sql_operations[op_id] = op
-        return 200, pending_view(op, "status", 1)
+        return 200, pending_view(op, "status", "PENDING")
 
     def _sql_op_get(self, req: Request) -> tuple[int, Json]:
         if req.groups[1] not in self.sql_operations:
-            raise ApiError(404, "The Cloud SQL operation does not exist.")
+            raise ApiError("NOT_FOUND", "The Cloud SQL operation does not exist.")
         op = self.sql_operations[req.groups[1]]
         op["_pending"] = max(int(op["_pending"]) - 1, 0)
-        return 200, pending_view(op, "status", 2)
+        return 200, pending_view(op, "status", "RUNNING")
 
     def _instance(self, req: Request) -> Json:
         inst = self.sql_instances.get(req.groups[1])
         if inst is None:
-            raise ApiError(404, "The Cloud SQL instance does not exist.")
+            raise ApiError("NOT_FOUND", "The Cloud SQL instance does not exist.")
         return inst
 
     def _sql_insert(self, req: Request) -> tuple[int, Json]:
         body = copy.deepcopy(req.body)
-        name = body.get("name")
-        if not name:
-            raise ApiError(400, "Missing instance name.")
-        if name in self.sql_instances:
-            raise ApiError(409, "The Cloud SQL instance already exists.", "ALREADY_EXISTS")
         settings = body.setdefault("settings", {})
         if not settings.get("tier"):
-            raise ApiError(400, "Invalid request: settings.tier is required.")
-        settings["availabilityType"] = enum_value(
-            settings.get("availabilityType", 1), {"ZONAL": 1, "REGIONAL": 2}
-        )
+            raise ApiError(
+                "INVALID_ARGUMENT",
+                "Invalid request: settings.tier is required.",
+                field="settings.tier",
+            )
+        settings["edition"] = _rules.sql_instance(body)
+        name = body["name"]
+        if name in self.sql_instances:
+            raise ApiError("ALREADY_EXISTS", "The Cloud SQL instance already exists.")
+        settings.setdefault("availabilityType", "ZONAL")
+        settings.setdefault("dataDiskSizeGb", "10")
         settings["settingsVersion"] = "1"
         project = req.groups[0]
+        body.setdefault("databaseVersion", "POSTGRES_16")
         body.update(
             kind="sql#instance",
-            state=1,
+            state="RUNNABLE",
             project=project,
             region=body.get("region") or self.region,
             connectionName=f"{project}:{body.get('region') or self.region}:{name}",
-            ipAddresses=[{"type": 1, "ipAddress": f"10.1.{len(self.sql_instances)}.{7}"}],
+            ipAddresses=[{"type": "PRIMARY", "ipAddress": f"10.1.{len(self.sql_instances)}.7"}],
             createTime=now_rfc3339(),
             selfLink=f"/sql/v1beta4/projects/{project}/instances/{name}",
             etag=self.new_uuid()[:16],
@@ -119,7 +122,7 @@ class SqlDnsAPI(FakeServer):
         self.sql_databases[name] = {"postgres": {"name": "postgres", "instance": name}}
         self.sql_users[name] = {"postgres": {"name": "postgres", "instance": name}}
         self.sql_backups[name] = []
-        return self._sql_op(req, name, 3)
+        return self._sql_op(req, name, "CREATE")
 
     def _sql_get(self, req: Request) -> tuple[int, Json]:
         return 200, self._instance(req)
@@ -133,7 +136,7 @@ class SqlDnsAPI(FakeServer):
         for table in (self.sql_instances, self.sql_databases, self.sql_users, self.sql_backups):
             table.pop(name, None)
         self.sql_rows.pop(name, None)
-        return self._sql_op(req, name, 5)
+        return self._sql_op(req, name, "DELETE")
 
     def _sql_restore(self, req: Request) -> tuple[int, Json]:
         target = self._instance(req)["name"]
@@ -142,33 +145,33 @@ class SqlDnsAPI(FakeServer):
         run_id = str(ctx.get("backupRunId", ""))
         runs = {str(b["id"]): b for b in self.sql_backups.get(source, [])}
         if run_id not in runs:
-            raise ApiError(404, "The backup run does not exist.")
+            raise ApiError("NOT_FOUND", "The backup run does not exist.")
         snapshot = runs[run_id]["_snapshot"]
         self.sql_databases[target] = copy.deepcopy(snapshot["databases"])
         self.sql_users[target] = copy.deepcopy(snapshot["users"])
         self.sql_rows[target] = copy.deepcopy(snapshot["rows"])
-        return self._sql_op(req, target, 11)
+        return self._sql_op(req, target, "RESTORE_VOLUME")
 
     def _sql_db_insert(self, req: Request) -> tuple[int, Json]:
         inst = self._instance(req)["name"]
         name = req.body.get("name")
         if not name:
-            raise ApiError(400, "Missing database name.")
+            raise ApiError("INVALID_ARGUMENT", "Missing database name.", field="name")
         if name in self.sql_databases[inst]:
-            raise ApiError(409, "The database already exists.", "ALREADY_EXISTS")
+            raise ApiError("ALREADY_EXISTS", "The database already exists.")
         self.sql_databases[inst][name] = {
             "kind": "sql#database",
             "name": name,
             "instance": inst,
             "charset": "UTF8",
         }
-        return self._sql_op(req, inst, 22)
+        return self._sql_op(req, inst, "CREATE_DATABASE")
 
     def _sql_db_get(self, req: Request) -> tuple[int, Json]:
         inst = self._instance(req)["name"]
         db = self.sql_databases[inst].get(req.groups[2])
         if db is None:
-            raise ApiError(404, "The database does not exist.")
+            raise ApiError("NOT_FOUND", "The database does not exist.")
         return 200, db
 
     def _sql_db_list(self, req: Request) -> tuple[int, Json]:
@@ -179,11 +182,11 @@ class SqlDnsAPI(FakeServer):
         inst = self._instance(req)["name"]
         name = req.body.get("name")
         if not name or not req.body.get("password"):
-            raise ApiError(400, "A user needs a name and a password.")
+            raise ApiError("INVALID_ARGUMENT", "A user needs a name and a password.", field="name")
         if name in self.sql_users[inst]:
-            raise ApiError(409, "The user already exists.", "ALREADY_EXISTS")
+            raise ApiError("ALREADY_EXISTS", "The user already exists.")
         self.sql_users[inst][name] = {"kind": "sql#user", "name": name, "instance": inst}
-        return self._sql_op(req, inst, 19)
+        return self._sql_op(req, inst, "CREATE_USER")
 
     def _sql_user_list(self, req: Request) -> tuple[int, Json]:
         inst = self._instance(req)["name"]
@@ -196,8 +199,8 @@ class SqlDnsAPI(FakeServer):
         run = {
             "kind": "sql#backupRun",
             "id": run_id,
-            "status": 5,
-            "type": 2,
+            "status": "SUCCESSFUL",
+            "type": "ON_DEMAND",
             "instance": inst,
             "description": req.body.get("description", ""),
             "enqueuedTime": now,
@@ -214,7 +217,10 @@ class SqlDnsAPI(FakeServer):
         }
         self.sql_backups[inst].append(run)
         return self._sql_op(
-            req, inst, 7, backupContext={"kind": "sql#backupContext", "backupId": run_id}
+            req,
+            inst,
+            "BACKUP_VOLUME",
+            backupContext={"kind": "sql#backupContext", "backupId": run_id},
         )
 
     def _sql_backup_list(self, req: Request) -> tuple[int, Json]:
@@ -227,7 +233,7 @@ class SqlDnsAPI(FakeServer):
         for run in self.sql_backups[inst]:
             if str(run["id"]) == req.groups[2]:
                 return 200, _public(run)
-        raise ApiError(404, "The backup run does not exist.")
+        raise ApiError("NOT_FOUND", "The backup run does not exist.")
 
     # -------------------------------------------------------------- Cloud DNS
     def add_zone(self, dns_name: str, name: str | None = None, labels: Json | None = None) -> Json:
@@ -256,7 +262,7 @@ class SqlDnsAPI(FakeServer):
     def _zone(self, req: Request) -> str:
         if req.groups[1] not in self.zones:
             raise ApiError(
-                404,
+                "NOT_FOUND",
                 f"The 'parameters.managedZone' resource named '{req.groups[1]}' does not exist.",
             )
         return req.groups[1]
@@ -264,9 +270,10 @@ class SqlDnsAPI(FakeServer):
     def _zone_create(self, req: Request) -> tuple[int, Json]:
         name, dns_name = req.body.get("name"), req.body.get("dnsName")
         if not name or not dns_name:
-            raise ApiError(400, "name and dnsName are required")
+            raise ApiError("INVALID_ARGUMENT", "name and dnsName are required", field="name")
         if name in self.zones:
-            raise ApiError(409, f"The resource '{name}' already exists", "ALREADY_EXISTS")
+            raise ApiError("ALREADY_EXISTS", f"The resource '{name}' already exists")
+        _rules.labels(req.body.get("labels"), "labels")
         zone = self.add_zone(dns_name, name, req.body.get("labels"))
         zone["description"] = req.body.get("description", "")
         return 200, zone
@@ -280,8 +287,10 @@ class SqlDnsAPI(FakeServer):
 
     def _zone_delete(self, req: Request) -> tuple[int, Json]:
         zone = self._zone(req)
-        if len(self.rrsets[zone]) > 2:
-            raise ApiError(400, "The resource named is not empty", "FAILED_PRECONDITION")
+        if len(self.rrsets[zone]) > 2:  # only the apex SOA and NS may remain
+            raise ApiError(
+                "FAILED_PRECONDITION", "The resource named is not empty", reason="containerNotEmpty"
+            )
         for table in (self.zones, self.rrsets, self.changes):
             table.pop(zone)
         return 204, {}
@@ -296,33 +305,40 @@ class SqlDnsAPI(FakeServer):
         return 200, self.page(req, items, "rrsets", size_param="maxResults")
 
     def _change_create(self, req: Request) -> tuple[int, Json]:
+        """Cloud DNS ``changes.create``: all deletions must match the current record sets
+        exactly (else 412 ``conditionNotMet``; a missing one is 404), additions must not exist
+        (409), and the whole change applies atomically. The change answers ``pending`` while
+        ``operation_polls`` polls remain, then ``done`` (Change.status: "pending" | "done")."""
         zone = self._zone(req)
-        current = self.rrsets[zone]
-        suffix = self.zones[zone]["dnsName"]
+        apex = self.zones[zone]["dnsName"]
+        _rules.dns_change(req.body, apex)
         additions = [_rrset_in(r) for r in req.body.get("additions", [])]
         deletions = [_rrset_in(r) for r in req.body.get("deletions", [])]
-        after = dict(current)
-        for rr in deletions:
+        after = dict(self.rrsets[zone])
+        for i, rr in enumerate(deletions):
             key = (rr["name"], rr["type"])
             have = after.get(key)
-            if have is None or _norm(have) != _norm(rr):
+            if have is None:
                 raise ApiError(
-                    412,
-                    f"The resource 'entity.change.deletions[{rr['name']}][{rr['type']}]' "
-                    "does not match the current record set (conditionNotMet)",
+                    "NOT_FOUND",
+                    f"The 'entity.change.deletions[{i}]' resource named "
+                    f"'{rr['name']} ({rr['type']})' does not exist.",
+                )
+            if _norm(have) != _norm(rr):
+                raise ApiError(
                     "FAILED_PRECONDITION",
+                    f"Precondition not met for 'entity.change.deletions[{i}]'",
+                    http=412,
+                    reason="conditionNotMet",
                 )
             del after[key]
-        for rr in additions:
+        for i, rr in enumerate(additions):
             key = (rr["name"], rr["type"])
-            if not (rr["name"] == suffix or rr["name"].endswith("." + suffix)):
-                raise ApiError(400, f"{rr['name']} is not within the zone {suffix}")
             if key in after:
                 raise ApiError(
-                    409,
-                    f"The resource 'entity.change.additions[{rr['name']}][{rr['type']}]' "
-                    "named already exists",
                     "ALREADY_EXISTS",
+                    f"The resource 'entity.change.additions[{i}]' named "
+                    f"'{rr['name']} ({rr['type']})' already exists",
                 )
             after[key] = rr
         self.rrsets[zone] = after
@@ -333,16 +349,18 @@ class SqlDnsAPI(FakeServer):
             "status": "done",
             "additions": additions,
             "deletions": deletions,
+            "_pending": self.operation_polls,
         }
         self.changes[zone].append(change)
-        return 200, change
+        return 200, pending_view(change, "status", "pending")
 
     def _change_get(self, req: Request) -> tuple[int, Json]:
         zone = self._zone(req)
         for change in self.changes[zone]:
             if change["id"] == req.groups[2]:
-                return 200, change
-        raise ApiError(404, "The change does not exist.")
+                change["_pending"] = max(int(change.get("_pending", 0)) - 1, 0)
+                return 200, pending_view(change, "status", "pending")
+        raise ApiError("NOT_FOUND", "The change does not exist.")
 
 
 def _rrset(name: str, rtype: str, ttl: int, rrdatas: list[str]) -> Json:
@@ -356,10 +374,7 @@ def _rrset(name: str, rtype: str, ttl: int, rrdatas: list[str]) -> Json:
 
 
 def _rrset_in(raw: Json) -> Json:
-    try:
-        return _rrset(raw["name"], raw["type"], int(raw["ttl"]), list(raw["rrdatas"]))
-    except (KeyError, TypeError, ValueError):
-        raise ApiError(400, "a record set needs name, type, ttl and rrdatas") from None
+    return _rrset(raw["name"], raw["type"], int(raw["ttl"]), list(raw["rrdatas"]))
 
 
 def _norm(rr: Json) -> tuple[str, str, int, tuple[str, ...]]:

@@ -13,6 +13,11 @@ from cloudcore.models import Autoscaling, HealthCheck, ServiceConfig, ServiceSta
 SVC = "projects/fake-project/locations/us-central1/services/"
 
 
+@pytest.fixture(autouse=True)
+def _db_password(gcp: Any) -> None:
+    gcp.store_secret("db/password", "s3cret")  # the secret _config() refers to
+
+
 def _config(**kw: Any) -> ServiceConfig:
     base: dict[str, Any] = {
         "image": "nginx:1.27",
@@ -31,7 +36,7 @@ def test_deploy_maps_the_portable_config(gcp: Any, fake: Any) -> None:
     assert result.changed and result.revision.startswith("api-00001-")
     svc = fake.services[SVC + "api"]
     container = svc["template"]["containers"][0]
-    assert container["resources"]["limits"] == {"cpu": "1", "memory": "512Mi"}
+    assert container["resources"] == {"limits": {"cpu": "1", "memory": "512Mi"}, "cpuIdle": True}
     assert container["ports"] == [{"containerPort": 8080}]
     env = {e["name"]: e for e in container["env"]}
     assert env["MODE"]["value"] == "prod"
@@ -41,8 +46,8 @@ def test_deploy_maps_the_portable_config(gcp: Any, fake: Any) -> None:
     }
     assert container["livenessProbe"]["httpGet"] == {"path": "/healthz", "port": 8080}
     assert container["startupProbe"]["periodSeconds"] == 10
-    assert svc["scaling"] == {"scalingMode": 2, "manualInstanceCount": 1}  # MANUAL, as ints
-    assert svc["ingress"] == 2  # INGRESS_TRAFFIC_INTERNAL_ONLY
+    assert svc["scaling"] == {"scalingMode": "MANUAL", "manualInstanceCount": 1}
+    assert svc["ingress"] == "INGRESS_TRAFFIC_INTERNAL_ONLY"
     assert svc["labels"]["managed-by"] == "cloudcore"
     assert svc["labels"]["cloudcore-name"] == "api"
 
@@ -53,7 +58,7 @@ def test_fractional_cpu_and_autoscaling(gcp: Any, fake: Any) -> None:
     svc = fake.services[SVC + "web"]
     assert svc["template"]["containers"][0]["resources"]["limits"]["cpu"] == "250m"
     assert svc["template"]["scaling"] == {"minInstanceCount": 1, "maxInstanceCount": 5}
-    assert svc["scaling"] == {"scalingMode": 1}
+    assert svc["scaling"] == {"scalingMode": "AUTOMATIC"}
 
 
 def test_unchanged_deploy_writes_nothing_and_keeps_the_revision(gcp: Any, fake: Any) -> None:
@@ -92,9 +97,9 @@ def test_status_reads_conditions_and_traffic(gcp: Any, fake: Any) -> None:
         "RoutesReady",
         "ConfigurationsReady",
     }
-    fake.services[SVC + "api"]["terminalCondition"]["state"] = 3  # CONDITION_FAILED
+    fake.services[SVC + "api"]["terminalCondition"]["state"] = "CONDITION_FAILED"
     assert gcp.get_service_status("api").state is ServiceState.FAILED
-    fake.services[SVC + "api"]["terminalCondition"]["state"] = 2  # CONDITION_RECONCILING
+    fake.services[SVC + "api"]["terminalCondition"]["state"] = "CONDITION_RECONCILING"
     assert gcp.get_service_status("api").state is ServiceState.DEPLOYING
 
 

@@ -20,8 +20,9 @@ def test_database_maps_size_ha_and_labels(gcp: Any, fake: Any) -> None:
     )
     inst = fake.sql_instances["orders"]
     assert inst["settings"]["tier"] == "db-custom-2-7680"
-    assert inst["settings"]["availabilityType"] == 2  # REGIONAL, sent as an integer enum
-    assert inst["databaseVersion"] == 172  # POSTGRES_15
+    assert inst["settings"]["edition"] == "ENTERPRISE"
+    assert inst["settings"]["availabilityType"] == "REGIONAL"  # sent as an integer enum
+    assert inst["databaseVersion"] == "POSTGRES_15"
     assert inst["settings"]["userLabels"]["managed-by"] == "cloudcore"
     assert set(fake.sql_databases["orders"]) == {"postgres", "app"}
     assert set(fake.sql_users["orders"]) == {"postgres", "app"}
@@ -84,8 +85,8 @@ def test_cache_ha_auth_and_tls(gcp: Any, fake: Any) -> None:
         CacheConfig(name="sessions", size="medium", high_availability=True, tls=True)
     )
     inst = fake.redis[REDIS + "sessions"]
-    assert inst["tier"] == 3 and inst["memorySizeGb"] == 5  # STANDARD_HA
-    assert inst["transitEncryptionMode"] == 1 and ep.tls and ep.port == 6378
+    assert inst["tier"] == "STANDARD_HA" and inst["memorySizeGb"] == 5
+    assert inst["transitEncryptionMode"] == "SERVER_AUTHENTICATION" and ep.tls and ep.port == 6378
     assert ep.high_availability and ep.auth_secret == "cache-sessions-auth"
     assert gcp.get_secret(ep.auth_secret).get_secret_value() == inst["_auth"]
     with cloudcore.record() as rec:
@@ -96,7 +97,7 @@ def test_cache_ha_auth_and_tls(gcp: Any, fake: Any) -> None:
     with pytest.raises(AlreadyExists, match="high_availability"):
         gcp.provision_cache(CacheConfig(name="sessions", size="medium", tls=True))
     basic = gcp.provision_cache(CacheConfig(name="plain", auth=False))
-    assert fake.redis[REDIS + "plain"]["tier"] == 1 and basic.auth_secret is None
+    assert fake.redis[REDIS + "plain"]["tier"] == "BASIC" and basic.auth_secret is None
     gcp.delete_cache("sessions")
     gcp.delete_cache("sessions")
     assert "cache-sessions-auth" not in gcp.list_secrets()

@@ -38,29 +38,42 @@ def test_page_tokens_walk_every_item_once(fake: Any) -> None:
     assert seen == [f"s{i:02d}" for i in range(12)] and pages == 3  # capped at 5 per page
 
 
-def test_integer_and_named_enums_and_operations(fake: Any) -> None:
-    for iid, tier in (("a", 3), ("b", "STANDARD_HA")):
+def test_enums_are_names_unless_integers_are_asked_for(fake: Any) -> None:
+    ints = {"$alt": "json;enum-encoding=int"}
+    for iid, tier, params in (("a", 3, ints), ("b", "STANDARD_HA", {})):
         op = requests.post(
-            f"{fake.url}{L}/instances?instanceId={iid}",
-            json={"tier": tier, "memorySizeGb": 1},
+            f"{fake.url}{L}/instances",
+            params={"instanceId": iid, **params},
+            json={"tier": tier, "memorySizeGb": 5},
             timeout=5,
         ).json()
-        assert op["done"] is True and op["response"]["tier"] == 3
-        again = requests.get(f"{fake.url}/v1/{op['name']}", timeout=5).json()
+        assert op["done"] is True
+        assert op["response"]["tier"] == (3 if params else "STANDARD_HA")
+        assert op["metadata"]["@type"].endswith("google.cloud.redis.v1.OperationMetadata")
+        again = requests.get(f"{fake.url}/v1/{op['name']}", params=params, timeout=5).json()
         assert again == op
-    bad = requests.post(f"{fake.url}{L}/instances?instanceId=c", json={"tier": "HUGE"}, timeout=5)
-    assert bad.status_code == 400
+    assert fake.redis[f"{L[4:]}/instances/a"]["tier"] == "STANDARD_HA"  # stored as names
+    bad = requests.post(
+        f"{fake.url}{L}/instances?instanceId=c", json={"tier": "HUGE", "memorySizeGb": 1}, timeout=5
+    )
+    assert bad.status_code == 400 and bad.json()["error"]["status"] == "INVALID_ARGUMENT"
     sql = requests.post(
         f"{fake.url}/sql/v1beta4/projects/fake-project/instances",
-        json={"name": "db", "settings": {"tier": "db-f1-micro", "availabilityType": "REGIONAL"}},
+        params=ints,
+        json={
+            "name": "db",
+            "databaseVersion": "POSTGRES_16",
+            "settings": {"tier": "db-f1-micro", "edition": 2, "availabilityType": "REGIONAL"},
+        },
         timeout=5,
     ).json()
-    assert sql["kind"] == "sql#operation" and sql["status"] == 3  # DONE
+    assert sql["kind"] == "sql#operation" and sql["status"] == 3  # DONE, as asked: an integer
     got = requests.get(
         f"{fake.url}/sql/v1beta4/projects/fake-project/operations/{sql['name']}", timeout=5
     )
-    assert got.json()["targetId"] == "db"
-    assert fake.sql_instances["db"]["settings"]["availabilityType"] == 2
+    assert got.json()["targetId"] == "db" and got.json()["status"] == "DONE"
+    assert fake.sql_instances["db"]["settings"]["availabilityType"] == "REGIONAL"
+    assert fake.sql_instances["db"]["settings"]["edition"] == "ENTERPRISE"
 
 
 def test_fault_queue_answers_429_with_retry_after_then_recovers(fake: Any) -> None:
@@ -89,3 +102,39 @@ def test_the_driver_polls_operations_until_done(gcp: Any, fake: Any) -> None:
     assert len([p for p in polls if p.startswith("/sql/")]) == 2 * 3  # instance, database, user
     assert len([p for p in polls if p.startswith("/compute/")]) == 2  # Cloud Armor insert
     assert gcp.get_service_status("api").state.value == "running"
+
+
+def test_the_wire_tally_counts_on_the_server_side(gcp: Any, fake: Any) -> None:
+    from cloudcore.testing.wire import wire_counter_for
+    from cloudcore_gcp.testing import connect_to, fake_target
+
+    assert wire_counter_for(connect_to(fake)) is fake.wire
+    with fake_target() as cloud:
+        assert wire_counter_for(cloud) is cloud.fake.wire
+
+    before = fake.wire.snapshot()
+    gcp.store_secret("k", "v")  # GET secret (404), POST secrets, POST :addVersion
+    seen = fake.wire.since(before)
+    assert (seen.requests, seen.mutating) == (3, 2)
+    assert [w.split(" ", 1)[0] for w in seen.writes] == ["POST", "POST"]
+
+    before = fake.wire.snapshot()
+    gcp.get_secret("k")  # GET .../versions/latest:access reads
+    gcp.deploy_service("api", {"image": "nginx", "port": 8080})
+    reads_before_logs = fake.wire.snapshot()
+    gcp.get_logs("api")  # POST entries:list only reads
+    logs = fake.wire.since(reads_before_logs)
+    assert logs.requests >= 2 and logs.mutating == 0
+    assert fake.wire.since(before).mutating >= 1  # the deploy's create
+
+    before = fake.wire.snapshot()
+    gcp.deploy_service("api", {"image": "nginx", "port": 8080})  # unchanged: reads only
+    assert fake.wire.since(before).mutating == 0
+
+    before = fake.wire.snapshot()  # refused and faulted requests are counted too
+    requests.post(f"{fake.url}{P}/secrets?secretId=bad/id", json={}, timeout=5)
+    fake.faults.inject(Fault("transient", mutating=True))
+    requests.post(f"{fake.url}{P}/secrets?secretId=x", json={}, timeout=5)
+    requests.get(f"{fake.url}/nowhere", timeout=5)
+    seen = fake.wire.since(before)
+    assert (seen.requests, seen.mutating) == (3, 2)
