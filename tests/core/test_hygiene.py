@@ -53,3 +53,36 @@ def test_sdk_errors_that_echo_the_value_are_scrubbed() -> None:
     assert VALUE not in str(info.value) and VALUE not in repr(info.value)
     assert info.value.__cause__ is None  # the leaking SDK error is not chained
     assert "**********" in str(info.value)
+
+
+class _EchoingProvider(MemoryProvider):
+    """An SDK error that names its own class and echoes the value it was given."""
+
+    def _store_secret(self, key: str, value: object) -> str:
+        secret = value.get_secret_value()  # type: ignore[attr-defined]
+        raise RuntimeError(f"CommandError: request to /opt/tool failed for input '{secret}'")
+
+
+class _QuietProvider(MemoryProvider):
+    """An SDK error that does not contain the value at all."""
+
+    def _store_secret(self, key: str, value: object) -> str:
+        raise RuntimeError("CommandError: request to /opt/tool/bin failed with code 7")
+
+
+def test_short_secrets_do_not_mangle_messages_or_show_where_they_occur() -> None:
+    quiet = _QuietProvider(retry=False)
+    for short in ("o", "ol", "tool"):
+        with pytest.raises(cc.ProviderError) as info:
+            quiet.store_secret("k", short)
+        # the value occurs only inside other words and a path the library built: left alone
+        assert "CommandError: request to /opt/tool/bin failed with code 7" in str(info.value)
+        assert "*" not in str(info.value)
+        assert info.value.args == (info.value.message,)
+    echoing = _EchoingProvider(retry=False)
+    with pytest.raises(cc.ProviderError) as echoed:
+        echoing.store_secret("k", "o")
+    # a short value echoed as a token: the whole message is withheld, nothing positional shown
+    assert "'o'" not in str(echoed.value) and "withheld" in str(echoed.value)
+    assert echoed.value.__cause__ is None
+    assert "'o'" not in repr(echoed.value.args)

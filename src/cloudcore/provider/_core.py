@@ -13,6 +13,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, NoReturn, Self, TypeVar
 
 from .._context import CallContext, current_call, enter_call, exit_call
+from .._redact import mentions, redact
 from ..capabilities import OPERATIONS, Capability
 from ..errors import CloudcoreError, ConfigurationError, ProviderError, Unsupported
 from ..events import OperationEvent
@@ -176,9 +177,8 @@ class ProviderCore:
         if mapped is None:
             mapped = ProviderError(f"{type(exc).__name__}: {exc}")
         if ctx.sensitive:
-            for value in ctx.sensitive:
-                if value and value in mapped.message:
-                    mapped.message = mapped.message.replace(value, "**********")
+            mapped.message = redact(mapped.message, ctx.sensitive)
+            mapped.args = (mapped.message,)
         return mapped.with_context(
             provider=self.name, operation=ctx.operation, resource=ctx.resource
         )
@@ -266,6 +266,6 @@ def _cause(exc: Exception, sensitive: tuple[str, ...]) -> Exception | None:
     """The exception to chain, or ``None`` when its text would reveal a secret value."""
     if sensitive:
         text = f"{exc!s} {exc!r} {getattr(exc, 'args', '')}"
-        if any(value and value in text for value in sensitive):
+        if mentions(text, sensitive):
             return None
     return exc
