@@ -54,3 +54,50 @@ def test_unsupported_and_unknown_tools_are_tool_errors(memory: Any) -> None:
             assert extra.structured_content["error"]["errors"][0]["type"] == "extra_forbidden"
 
     anyio.run(scenario)
+
+
+def test_resource_listing_pages_are_slices_of_one_listing() -> None:
+    """Paging through N resources lists the provider once (O(N)), not once per page; an
+    unknown cursor is an error, not a silent restart."""
+    from cloudcore.llm import mcp as mcp_module
+    from cloudcore.testing.memory import MemoryProvider
+
+    provider = MemoryProvider(zones=("example.com",))
+    provider.upsert_dns_records(
+        [
+            {"name": f"h{i}.example.com", "type": "A", "values": [f"10.0.{i // 250}.{i % 250 + 1}"]}
+            for i in range(3 * mcp_module.PAGE_SIZE)
+        ]
+    )
+    calls = 0
+    real = provider.list_resources
+
+    def counting(*args: Any, **kw: Any) -> Any:
+        nonlocal calls
+        calls += 1
+        return real(*args, **kw)
+
+    provider.list_resources = counting  # type: ignore[method-assign]
+
+    async def main() -> tuple[int, bool]:
+        server = mcp_module.build_server(provider)
+        async with Client(server) as client:
+            seen = 0
+            cursor = None
+            while True:
+                page = await client.list_resources(cursor=cursor)
+                seen += len(page.resources)
+                cursor = page.next_cursor
+                if cursor is None:
+                    break
+            refused = False
+            try:
+                await client.list_resources(cursor="nope:200")
+            except MCPError:
+                refused = True
+            return seen, refused
+
+    seen, refused = anyio.run(main)
+    assert seen >= 3 * mcp_module.PAGE_SIZE
+    assert calls == 1, f"the provider was listed {calls} times for one paged listing"
+    assert refused

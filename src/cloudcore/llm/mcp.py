@@ -24,6 +24,9 @@ resource type the provider can hold (``type:service``), and the tool manifest
 from __future__ import annotations
 
 import json
+import secrets
+import threading
+import time
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
@@ -50,7 +53,7 @@ MANIFEST_URI = "cloudcore:manifest"
 """URI of the MCP resource holding the tool manifest."""
 
 PAGE_SIZE = 200
-"""Resources per ``resources/list`` page (the cursor is the offset of the next page)."""
+"""Resources per ``resources/list`` page (the cursor names a listing snapshot and an offset)."""
 
 
 class MCPNotInstalled(DriverNotInstalled):
@@ -100,6 +103,40 @@ def read_resource(provider: CloudProvider, uri: str, *, allow_writes: bool = Fal
                 "schema": resource_schema(provider, res).model_dump(mode="json"),
             }
     raise NotFound(f"no {rtype.value} with id {uri!r}", resource=uri)
+
+
+class _Snapshots:
+    """Listings being paged through: the first page lists everything once, later pages slice
+    that listing (a cursor is ``<snapshot>:<offset>``), so paging through N resources costs O(N),
+    not one full listing per page. A few snapshots are kept, each for at most five minutes."""
+
+    KEEP = 8
+    TTL = 300.0
+
+    def __init__(self) -> None:
+        self._items: dict[str, tuple[float, list[dict[str, Any]]]] = {}
+        self._lock = threading.Lock()
+
+    def add(self, items: list[dict[str, Any]]) -> str:
+        snapshot = secrets.token_hex(8)
+        with self._lock:
+            now = time.monotonic()
+            for key in [k for k, (t, _) in self._items.items() if now - t > self.TTL]:
+                del self._items[key]
+            while len(self._items) >= self.KEEP:
+                del self._items[next(iter(self._items))]
+            self._items[snapshot] = (now, items)
+        return snapshot
+
+    def get(self, cursor: str | None) -> tuple[str, list[dict[str, Any]], int] | None:
+        if not cursor or ":" not in cursor:
+            return None
+        snapshot, _, offset = cursor.partition(":")
+        with self._lock:
+            entry = self._items.get(snapshot)
+        if entry is None or not offset.isdigit() or time.monotonic() - entry[0] > self.TTL:
+            return None
+        return snapshot, entry[1], int(offset)
 
 
 def _listing(provider: CloudProvider) -> list[dict[str, Any]]:
@@ -198,15 +235,27 @@ def build_server(
         result = await anyio.to_thread.run_sync(run)
         return _tool_result(result)
 
+    snapshots = _Snapshots()
+
     async def on_list_resources(ctx: Any, params: Any) -> types.ListResourcesResult:
-        items = await anyio.to_thread.run_sync(partial(_listing, provider))
         cursor = getattr(params, "cursor", None) if params is not None else None
-        start = int(cursor) if cursor and cursor.isdigit() else 0
+        found = snapshots.get(cursor)
+        if found is None and cursor:
+            from mcp.shared.exceptions import MCPError
+
+            raise MCPError(
+                code=-32602, message="invalid or expired cursor: list again from the start"
+            )
+        if found is None:
+            items = await anyio.to_thread.run_sync(partial(_listing, provider))
+            snapshot, start = snapshots.add(items), 0
+        else:
+            snapshot, items, start = found
         page = items[start : start + PAGE_SIZE]
         more = start + PAGE_SIZE < len(items)
         return types.ListResourcesResult(
             resources=[types.Resource(mime_type="application/json", **item) for item in page],
-            next_cursor=str(start + PAGE_SIZE) if more else None,
+            next_cursor=f"{snapshot}:{start + PAGE_SIZE}" if more else None,
         )
 
     async def on_read_resource(ctx: Any, params: types.ReadResourceRequestParams) -> Any:

@@ -107,8 +107,8 @@ class SecretInListing(MemoryProvider):
 class DropsLastPage(MemoryProvider):
     """Listings that span several pages lose their last page."""
 
-    def _pages(self, api: str, items: Any) -> Iterator[Any]:
-        out: list[Any] = list(super()._pages(api, items))
+    def _pages(self, api: str, items: Any, key: Any = None) -> Iterator[Any]:
+        out: list[Any] = list(super()._pages(api, items, key))
         if len(out) > self.page_size:
             full = (len(out) // self.page_size) * self.page_size
             out = out[: full if full < len(out) else full - self.page_size]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
 from typing import Any, TypeVar
 
 from pydantic import SecretStr
@@ -89,13 +89,26 @@ class MemoryCore(BaseProvider):
             self._api(api, mutating=False)
             return fn(data)
 
-    def _pages(self, api: str, items: Callable[[dict[str, Any]], list[T]]) -> Iterator[T]:
-        """Yield items page by page, one internal call per page (as real providers list)."""
+    def _pages(
+        self,
+        api: str,
+        items: Callable[[dict[str, Any]], list[T]],
+        key: Hashable = None,
+    ) -> Iterator[T]:
+        """Yield items page by page, one internal call per page (as real providers list).
+
+        ``items`` builds the whole sorted listing; with a ``key`` (naming the listing and its
+        parameters) it is built once per state generation and each page is a slice of it, so a
+        listing of N items costs O(N), not O(N²/page).
+        """
         start = 0
+        memo_key = (api, key) if key is not None else None
         while True:
 
             def page(data: dict[str, Any], at: int = start) -> list[T]:
-                return items(data)[at : at + self.page_size]
+                if memo_key is None:
+                    return items(data)[at : at + self.page_size]
+                return self._state.memo(memo_key, lambda: items(data))[at : at + self.page_size]
 
             chunk = self.call(lambda: self._read(api, page))
             yield from chunk

@@ -23,9 +23,11 @@ from ._core import MemoryCore
 _MAX_LOG = 1000
 
 
-def config_hash(config: ServiceConfig) -> str:
-    """A stable digest of a service config: equal configs, equal digests."""
-    text = json.dumps(config.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+def config_hash(config: ServiceConfig, resolved: dict[str, str] | None = None) -> str:
+    """A stable digest of a service config and the secret versions its references resolve to:
+    equal inputs, equal digests."""
+    doc = {"config": config.model_dump(mode="json"), "secret_versions": resolved or {}}
+    text = json.dumps(doc, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
@@ -33,9 +35,13 @@ class MemoryCompute(MemoryCore):
     """Services: a deploy with an unchanged config writes nothing and keeps the revision."""
 
     def _deploy_service(self, name: str, config: ServiceConfig) -> DeploymentResult:
-        digest = config_hash(config)
         with self._state.open() as data:
             self._api("DescribeService", mutating=False)
+            # every referenced secret (and pinned version) must exist before anything is
+            # written; the versions the refs resolve to are part of the digest, so a deploy
+            # after a referenced secret was rotated rolls the service onto the new value
+            resolved = self._resolve_secret_refs(data, config)
+            digest = config_hash(config, resolved)
             current = data["services"].get(name)
             if current is not None and current["hash"] == digest:
                 return self._result(name, current, changed=False)
@@ -55,6 +61,29 @@ class MemoryCompute(MemoryCore):
             self._event(svc, f"deployed revision {revision} ({config.replicas} replicas)")
             data["services"][name] = svc
             return self._result(name, svc, changed=True)
+
+    def _resolve_secret_refs(self, data: dict[str, Any], config: ServiceConfig) -> dict[str, str]:
+        """Env var to the secret version each reference resolves to; ``NotFound`` for a
+        reference to a secret (or version) that does not exist."""
+        if not config.secrets:
+            return {}
+        self._api("ListSecretVersions", mutating=False)
+        out: dict[str, str] = {}
+        for env, ref in sorted(config.secrets.items()):
+            entry = data["secrets"].get(ref.key)
+            versions = [v["id"] for v in entry["versions"]] if entry else []
+            if not versions:
+                raise NotFound(
+                    f"secrets.{env}: no secret named {ref.key!r}; store it before deploying",
+                    resource=ref.key,
+                )
+            if ref.version is not None and ref.version not in versions:
+                raise NotFound(
+                    f"secrets.{env}: secret {ref.key!r} has no version {ref.version!r}",
+                    resource=ref.key,
+                )
+            out[env] = f"{ref.key}@{ref.version or versions[-1]}"
+        return out
 
     def _result(self, name: str, svc: dict[str, Any], *, changed: bool) -> DeploymentResult:
         port = svc["config"].get("port")
@@ -126,7 +155,7 @@ class MemoryCompute(MemoryCore):
                 for n, s in sorted(data["services"].items())
             ]
 
-        return list(self._pages("ListServices", items))
+        return list(self._pages("ListServices", items, key=()))
 
     def _delete_service(self, name: str) -> None:
         with self._state.open() as data:

@@ -134,4 +134,4 @@ class MemoryDiscovery(MemoryCore):
         def items(data: dict[str, Any]) -> list[Resource]:
             return [r for r in self._snapshot(data) if type is None or r.type == type]
 
-        return self._pages("ListResources", items)
+        return self._pages("ListResources", items, key=(type,))

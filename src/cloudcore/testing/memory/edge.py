@@ -6,8 +6,8 @@ from typing import Any
 
 from pydantic import TypeAdapter
 
-from ...errors import NotFound
-from ...models import DNSRecord, WAFRule, zone_for
+from ...errors import ConfigurationError, NotFound
+from ...models import DNSRecord, RecordType, WAFRule, zone_for
 from ._core import MemoryCore
 
 CHANGE_BATCH = 100
@@ -18,6 +18,26 @@ _RULES: TypeAdapter[list[WAFRule]] = TypeAdapter(list[WAFRule])
 
 def _rkey(record: DNSRecord) -> str:
     return f"{record.name}|{record.type.value}"
+
+
+def _stored(raw: dict[str, Any]) -> DNSRecord:
+    return DNSRecord.model_construct(
+        name=raw["name"],
+        type=RecordType(raw["type"]),
+        values=tuple(raw["values"]),
+        ttl=raw["ttl"],
+        proxied=raw.get("proxied"),
+    )
+
+
+def _refuse_apex_ns(zone: str, record: DNSRecord) -> None:
+    """The zone's own name servers belong to the provider: never listed, never written."""
+    if record.name == zone and record.type is RecordType.NS:
+        raise ConfigurationError(
+            f"records: {zone} NS is the zone's own delegation; the provider manages it "
+            "(apex NS and SOA are never listed or written)",
+            field="records",
+        )
 
 
 class MemoryEdge(MemoryCore):
@@ -32,6 +52,8 @@ class MemoryEdge(MemoryCore):
     # ------------------------------------------------------------------ dns
     def _upsert_dns_records(self, records: list[DNSRecord]) -> int:
         placed = [(self._zone(r.name), r) for r in records]
+        for zone, rec in placed:
+            _refuse_apex_ns(zone, rec)
         with self._state.open() as data:
             self._api("ListRecordSets", mutating=False)
             changes = []
@@ -51,12 +73,14 @@ class MemoryEdge(MemoryCore):
 
         def items(data: dict[str, Any]) -> list[DNSRecord]:
             recs = data["zones"].get(zone, {})
-            return [DNSRecord.model_validate(recs[k]) for k in sorted(recs)]
+            # stored records were validated and normalised when written: rebuild them as they are
+            return [_stored(recs[k]) for k in sorted(recs)]
 
-        return list(self._pages("ListRecordSets", items))
+        return list(self._pages("ListRecordSets", items, key=zone))
 
     def _delete_dns_record(self, record: DNSRecord) -> None:
         zone = self._zone(record.name)
+        _refuse_apex_ns(zone, record)
         with self._state.open() as data:
             self._api("ListRecordSets", mutating=False)
             if _rkey(record) in data["zones"].get(zone, {}):

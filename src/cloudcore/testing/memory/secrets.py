@@ -35,7 +35,7 @@ class MemorySecrets(MemoryCore):
         return self._read("GetSecretValue", read)
 
     def _list_secrets(self) -> list[str]:
-        return list(self._pages("ListSecrets", lambda data: sorted(data["secrets"])))
+        return list(self._pages("ListSecrets", lambda data: sorted(data["secrets"]), key=()))
 
     def _list_secret_versions(self, key: str) -> list[SecretVersion]:
         def read(data: dict[str, Any]) -> list[SecretVersion]:
