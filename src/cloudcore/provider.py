@@ -417,9 +417,9 @@ class BaseProvider(DriverMethods):
         if isinstance(rules, WAFRuleSet):
             ruleset = rules
         else:
-            ruleset = WAFRuleSet.model_validate(
-                {"rules": [r.model_dump() if isinstance(r, Model) else r for r in rules]}
-            )
+            # rule instances go in as they are: a dump would mark every field as given, and
+            # drivers fit fields left at their defaults to what the provider allows
+            ruleset = WAFRuleSet.model_validate({"rules": list(rules)})
         named = ruleset.named()
         feats: set[str] = set()
         for rule in named:
