@@ -239,3 +239,50 @@ def test_the_plan_is_read_from_the_zone_listing(on_plan: Target, fake: FakeCloud
         assert cf.zone_limits("example.org").plan == PLAN
         # no request of its own: the plan comes with the zones listing (one per managed zone)
         assert {(r.method, r.path) for r in fake.requests} == {("GET", "/zones")}
+
+
+def test_rules_made_outside_cloudcore_in_the_full_language_are_left_alone(
+    on_plan: Target, fake: FakeCloudflare
+) -> None:
+    custom = [
+        {"action": "block", "expression": 'http.request.uri.path matches r"^/wp-(admin|login)"'},
+        {
+            "action": "managed_challenge",
+            "expression": 'any(lower(http.request.headers.names[*])[*] == "x-scanner") '
+            "or ip.src in {198.51.100.3..198.51.100.7} xor not ssl",
+            "ref": "their-scanner-rule",
+        },
+    ]
+    limit = {
+        "action": "block",
+        "expression": 'http.request.method eq "POST" and http.user_agent contains "curl"',
+        "ratelimit": {
+            "characteristics": ["cf.colo.id", "cf.unique_visitor_id"],
+            "period": 600,
+            "requests_per_period": 50,
+            "mitigation_timeout": 86400,
+            "counting_expression": "http.response.code eq 401",
+        },
+    }
+    with on_plan("business") as cf:
+        zid = fake.zone_id("example.com")
+        fake.state.put_entrypoint(zid, "http_request_firewall_custom", {"rules": custom})
+        fake.state.put_entrypoint(zid, "http_ratelimit", {"rules": [limit]})
+
+        def theirs() -> list[Any]:
+            return [
+                {k: r.get(k) for k in ("id", "ref", "action", "expression", "ratelimit")}
+                for phase in ("http_request_firewall_custom", "http_ratelimit")
+                for r in fake.state.rulesets[zid][phase]["rules"]
+                if not str(r["ref"]).startswith("cloudcore:")
+            ]
+
+        before = theirs()
+        ours = [GeoRule(name="g", countries=["KP"]), RateLimitRule(name="r", requests=9)]
+        assert cf.configure_waf(ours, "example.com")
+        assert cf.get_waf_rules("example.com") == [
+            ours[0],
+            RateLimitRule(name="r", requests=9, mitigation_seconds=60),
+        ]
+        assert cf.configure_waf([], "example.com")
+        assert theirs() == before
