@@ -114,11 +114,25 @@ def check_counts(counts: dict[str, int], limits: PlanLimits) -> None:
 
 
 def check_managed(
-    rules: Iterable[ManagedRule], ruleset_of: dict[str, str], limits: PlanLimits
+    rules: Iterable[ManagedRule],
+    ruleset_of: dict[str, str],
+    limits: PlanLimits,
+    taken: dict[str, str] | None = None,
 ) -> None:
     """Refuse managed rules the plan lacks, and two rules running the same managed ruleset
     (Cloudflare deploys each managed ruleset once per zone). ``ruleset_of``: rule name to the
-    Cloudflare ruleset id it executes."""
+    Cloudflare ruleset id it executes; ``taken``: ruleset id to the ref of a rule cloudcore does
+    not manage that already executes it in the zone."""
+    for rule in rules:
+        rid = ruleset_of[str(rule.name)]
+        if taken and rid in taken:
+            raise Unsupported(
+                "waf",
+                f"managed:{rule.set.value}",
+                f"rule {rule.name}: the zone's rule {taken[rid]}, which cloudcore does not "
+                f"manage, already runs the managed ruleset {rid}, and Cloudflare deploys each "
+                "managed ruleset once per zone",
+            )
     seen: dict[str, str] = {}
     for rule in rules:
         rid = ruleset_of[str(rule.name)]

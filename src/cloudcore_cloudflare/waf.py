@@ -310,12 +310,17 @@ class CloudflareWAF(CloudflareCore):
                 want_lists[lname] = rule.cidrs
             phase, body = build_rule(rule, pos, lname, limits, self.map_to_plan)
             wanted[phase].append(body)
+        current = {phase: self._entrypoint(zid, phase) for phase in PHASES}
         check_managed(
             [r for r in rules if isinstance(r, ManagedRule)],
             {str(r.name): MANAGED_MAP[r.set][0] for r in rules if isinstance(r, ManagedRule)},
             limits,
+            taken={
+                str((r.get("action_parameters") or {}).get("id")): str(r.get("ref") or r.get("id"))
+                for r in (current[PHASE_MANAGED] or {}).get("rules") or []
+                if r.get("action") == "execute" and not str(r.get("ref", "")).startswith(REF_PREFIX)
+            },
         )
-        current = {phase: self._entrypoint(zid, phase) for phase in PHASES}
         check_counts(
             {
                 phase: len(wanted[phase])

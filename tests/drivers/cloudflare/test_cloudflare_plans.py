@@ -286,3 +286,22 @@ def test_rules_made_outside_cloudcore_in_the_full_language_are_left_alone(
         ]
         assert cf.configure_waf([], "example.com")
         assert theirs() == before
+
+
+def test_a_managed_ruleset_another_tool_runs_is_not_deployed_twice(
+    cf: Any, fake: FakeCloudflare
+) -> None:
+    zid = fake.zone_id("example.com")
+    theirs = {
+        "action": "execute",
+        "expression": "true",
+        "action_parameters": {"id": "efb7b8c949ac4650a09736fc376e9aee"},
+        "ref": "terraform-managed",
+    }
+    fake.state.put_entrypoint(zid, "http_request_firewall_managed", {"rules": [theirs]})
+    fake.clear_log()
+    rules = [GeoRule(name="g", countries=["KP"]), ManagedRule(name="sqli", set="sqli")]
+    with pytest.raises(Unsupported, match="terraform-managed"):
+        cf.configure_waf(rules, "example.com")
+    assert fake.write_requests() == 0
+    assert cf.configure_waf([rules[0], ManagedRule(name="owasp", set="core")], "example.com")
