@@ -18,6 +18,8 @@ __all__ = ["MARKER", "CloudflareCore", "envelope"]
 
 T = TypeVar("T")
 
+_BOOLS = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
+
 MARKER = "managed-by=cloudcore"
 """The comment/description marker on everything cloudcore manages at Cloudflare."""
 
@@ -84,15 +86,8 @@ class CloudflareCore(BaseProvider):
             raise ConfigurationError("batch_size: a positive integer", field="batch_size")
         if account_id is not None and not isinstance(account_id, str):
             raise ConfigurationError("account_id: must be a string", field="account_id")
-        if isinstance(map_to_plan, str) and map_to_plan.lower() in (
-            "true",
-            "1",
-            "yes",
-            "false",
-            "0",
-            "no",
-        ):
-            map_to_plan = map_to_plan.lower() in ("true", "1", "yes")
+        if isinstance(map_to_plan, str):  # from an environment variable or a profile
+            map_to_plan = _BOOLS.get(map_to_plan.strip().lower(), map_to_plan)
         if not isinstance(map_to_plan, bool):
             raise ConfigurationError("map_to_plan: true or false", field="map_to_plan")
         self.map_to_plan = map_to_plan

@@ -106,6 +106,11 @@ def test_map_to_plan_picks_the_nearest_allowed_values(
         assert _ratelimits(fake)[0]["mitigation_timeout"] == 0  # challenges throttle below Ent
     with on_plan("pro", map_to_plan="true") as cf:  # as -o map_to_plan=true or an env var gives it
         assert cf.map_to_plan is True
+    with (
+        pytest.raises(ConfigurationError, match="map_to_plan"),
+        on_plan("pro", map_to_plan="maybe"),
+    ):
+        pass
 
 
 def test_enterprise_allows_what_the_other_plans_do_not(
