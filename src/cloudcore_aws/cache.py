@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import secrets as _random
+import string
 from typing import Any
 
 from pydantic import SecretStr
@@ -22,8 +23,9 @@ from cloudcore.models import CacheConfig, CacheEndpoint, SizeClass
 
 from ._base import AWSBase, check_extras, kv_tags, tag_dict
 from ._errors import error_code
+from ._limits import check_cache
 
-__all__ = ["CACHE_NODE_TYPES", "AWSCache", "auth_secret_name"]
+__all__ = ["CACHE_NODE_TYPES", "AWSCache", "auth_secret_name", "auth_token"]
 
 CACHE_NODE_TYPES: dict[SizeClass, str] = {
     SizeClass.MICRO: "cache.t4g.micro",
@@ -35,6 +37,18 @@ CACHE_NODE_TYPES: dict[SizeClass, str] = {
 CACHE_EXTRAS = frozenset({"node_type", "snapshot_retention_days"})
 SUBNET_GROUP = "cloudcore"
 _NOT_FOUND = ("ReplicationGroupNotFoundFault", "ReplicationGroupNotFound")
+_TOKEN_ALPHABET = string.ascii_letters + string.digits
+
+
+def auth_token() -> str:
+    """A new AUTH token: 64 random letters and digits.
+
+    AuthToken constraints (CreateReplicationGroup, ElastiCache API reference): "printable ASCII
+    characters ... at least 16 characters and no more than 128 ... The only permitted printable
+    special characters are !, &, #, $, ^, <, >, and -". ``secrets.token_urlsafe`` also yields
+    ``_``, which ElastiCache refuses (moto does not), so letters and digits only.
+    """
+    return "".join(_random.choice(_TOKEN_ALPHABET) for _ in range(64))
 
 
 def auth_secret_name(name: str) -> str:
@@ -109,6 +123,7 @@ class AWSCache(AWSBase):
     def _provision_cache(self, config: CacheConfig) -> CacheEndpoint:
         check_extras(config.extras, CACHE_EXTRAS, "config")
         node_type = str(config.extras.get("node_type", CACHE_NODE_TYPES[config.size]))
+        check_cache(config.name, node_type, config.version)  # what ElastiCache refuses, moto not
         tls = config.tls or config.auth
         existing = self._describe_group(config.name)
         if existing is not None and existing.get("Status") == "deleting":
@@ -144,7 +159,7 @@ class AWSCache(AWSBase):
         if self.security_groups:
             args["SecurityGroupIds"] = list(self.security_groups)
         if config.auth:
-            token = _random.token_urlsafe(48)  # 64 characters of [A-Za-z0-9_-]
+            token = auth_token()
             self._store_secret(auth_secret_name(config.name), SecretStr(token))
             args["AuthToken"] = token
         self._elasticache().create_replication_group(**args)

@@ -21,6 +21,7 @@ from cloudcore.models import BackupRef, DatabaseConfig, DatabaseEndpoint, SizeCl
 
 from ._base import AWSBase, check_extras, kv_tags, tag_dict
 from ._errors import error_code
+from ._limits import check_database, check_db_instance_id
 
 __all__ = ["DB_CLASSES", "DEFAULT_POSTGRES", "SUBNET_GROUP", "AWSDatabase"]
 
@@ -131,6 +132,7 @@ class AWSDatabase(AWSBase):
         check_extras(config.extras, DB_EXTRAS, "config")
         instance_class = str(config.extras.get("instance_class", DB_CLASSES[config.size]))
         version = config.version or DEFAULT_POSTGRES
+        check_database(config, instance_class, version)  # what RDS refuses and moto accepts
         existing = self._describe_db(config.name)
         if existing is not None and existing.get("DBInstanceStatus") == "deleting":
             raise Conflict(f"database {config.name!r} is still being deleted; try again later")
@@ -200,6 +202,7 @@ class AWSDatabase(AWSBase):
         return sorted(found, key=lambda b: b.created_at)
 
     def _restore_database(self, backup_id: str, new_name: str) -> DatabaseEndpoint:
+        check_db_instance_id(new_name, "new_name")
         rds = self._rds()
         snaps = rds.describe_db_snapshots(DBSnapshotIdentifier=backup_id)["DBSnapshots"]
         source = self._describe_db(str(snaps[0].get("DBInstanceIdentifier"))) if snaps else None

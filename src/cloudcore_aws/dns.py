@@ -25,6 +25,7 @@ from cloudcore.errors import ConfigurationError, NotFound
 from cloudcore.models import DNSRecord, RecordType, zone_for
 
 from ._base import AWSBase
+from ._limits import check_record_sets
 
 __all__ = [
     "AWSDNS",
@@ -261,6 +262,8 @@ class AWSDNS(AWSBase):
         by_zone: dict[tuple[str, str], list[DNSRecord]] = {}
         for record in records:
             by_zone.setdefault(self._zone_of(record.name), []).append(record)
+        for (zone, _), group in by_zone.items():  # every zone checked before the first write
+            check_record_sets(zone, [self._to_rrset(r, zone) for r in group])
         written = 0
         for (zone, zone_id), group in by_zone.items():
             wanted = [(r, self._to_rrset(r, zone)) for r in group]  # validates before writing
@@ -309,6 +312,7 @@ class AWSDNS(AWSBase):
 
     def _delete_dns_record(self, record: DNSRecord) -> None:
         zone, zone_id = self._zone_of(record.name)
+        check_record_sets(zone, [{"Name": record.name, "Type": record.type.value}])
         rr = self._rrset(zone_id, record.name, self._stored_type(record, zone))
         if rr is None:
             return

@@ -22,6 +22,7 @@ from cloudcore.models import IPRule, WAFRule
 
 from ._base import AWSBase, kv_tags, tag_dict
 from ._errors import error_code
+from ._limits import check_waf
 from ._wafrules import (
     decode_rule,
     ip_set_name,
@@ -86,6 +87,13 @@ class AWSWAF(AWSBase):
     def _configure_waf(self, rules: tuple[WAFRule, ...], target: str | None) -> bool:
         _check_target(target)
         validate_rules(rules)
+        name = acl_name(target)
+        sets = {
+            str(r.name): [ip_set_name(name, str(r.name), v) for v in split_cidrs(r.cidrs)]
+            for r in rules
+            if isinstance(r, IPRule)
+        }
+        check_waf(rules, name, sets)
         for attempt in range(_LOCK_ATTEMPTS):
             try:
                 return self._apply_waf(acl_name(target), rules, target)

@@ -12,10 +12,13 @@ from cloudcore.models.dns import zone_for
 from cloudcore.provider import BaseProvider
 
 from ._errors import map_error
+from .plans import PlanLimits, limits_for, plan_of
 
 __all__ = ["MARKER", "CloudflareCore", "envelope"]
 
 T = TypeVar("T")
+
+_BOOLS = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
 
 MARKER = "managed-by=cloudcore"
 """The comment/description marker on everything cloudcore manages at Cloudflare."""
@@ -49,6 +52,10 @@ class CloudflareCore(BaseProvider):
             as ``cloudcore`` when the account has none).
         timeout: Seconds per HTTP request.
         retry: cloudcore's retry policy (see :class:`cloudcore.retry.RetryPolicy`).
+        map_to_plan: Map portable values the zone's plan does not offer (rate-limit periods and
+            mitigation timeouts, DNS TTLs below the plan's minimum) to the nearest ones it does,
+            instead of refusing them with ``Unsupported`` (default ``False``). See
+            ``docs/drivers/cloudflare.md``.
     """
 
     name = "cloudflare"
@@ -66,6 +73,7 @@ class CloudflareCore(BaseProvider):
         timeout: float = 30.0,
         retry: Any = None,
         region: str | None = None,
+        map_to_plan: bool | str = False,
     ) -> None:
         super().__init__(region=region, retry=retry)
         if isinstance(zones, str):
@@ -78,6 +86,11 @@ class CloudflareCore(BaseProvider):
             raise ConfigurationError("batch_size: a positive integer", field="batch_size")
         if account_id is not None and not isinstance(account_id, str):
             raise ConfigurationError("account_id: must be a string", field="account_id")
+        if isinstance(map_to_plan, str):  # from an environment variable or a profile
+            map_to_plan = _BOOLS.get(map_to_plan.strip().lower(), map_to_plan)
+        if not isinstance(map_to_plan, bool):
+            raise ConfigurationError("map_to_plan: true or false", field="map_to_plan")
+        self.map_to_plan = map_to_plan
         self.account_id = account_id
         self.batch_size = batch_size
         self.ip_list_threshold = ip_list_threshold
@@ -88,6 +101,7 @@ class CloudflareCore(BaseProvider):
         self._client: Any = None
         self._lock = threading.RLock()
         self._zone_ids: dict[str, str] | None = None
+        self._zone_plans: dict[str, str | None] = {}
         self._zone_locks: dict[str, threading.Lock] = {}
 
     # ---------------------------------------------------------------- client
@@ -140,6 +154,7 @@ class CloudflareCore(BaseProvider):
         if self._zone_ids is not None:
             return self._zone_ids
         found: dict[str, str] = {}
+        plans: dict[str, str | None] = {}
         if self._zone_names is not None:
             for name in self._zone_names:
                 data = self.read(
@@ -150,6 +165,7 @@ class CloudflareCore(BaseProvider):
                 for z in data.get("result") or []:
                     if z.get("name") == name:
                         found[name] = z["id"]
+                        plans[name] = plan_of(z)
         else:
             page = 1
             while True:
@@ -164,12 +180,20 @@ class CloudflareCore(BaseProvider):
                 items = data.get("result") or []
                 for z in items:
                     found[z["name"]] = z["id"]
+                    plans[z["name"]] = plan_of(z)
                 if len(items) < 50:
                     break
                 page += 1
         with self._lock:
+            self._zone_plans = plans
             self._zone_ids = found
         return found
+
+    def zone_limits(self, zone: str) -> PlanLimits:
+        """What the plan of ``zone`` allows, read from the zone object (``plan.legacy_id``) when
+        the zones were listed; a zone whose plan is not known gets the Free plan's limits."""
+        self.zone_id(zone)
+        return limits_for(self._zone_plans.get(zone))
 
     def zone_id(self, zone: str) -> str:
         """The id of zone ``zone`` (an apex name).

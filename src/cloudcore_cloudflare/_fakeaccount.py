@@ -1,4 +1,15 @@
-"""Account-level parts of the fake Cloudflare API: IP lists and the Secrets Store."""
+"""Account-level parts of the fake Cloudflare API: IP lists and the Secrets Store.
+
+Rules, with their sources: list names "can only include lowercase letters, numbers, and the
+underscore (_) character" (https://developers.cloudflare.com/ruleset-engine/rules-language/
+values/#lists; the API's message, "List name must only contain lowercase letters, numbers and
+underscores", is quoted in terraform-provider-cloudflare#2131) and are at most 50 characters
+(https://developers.cloudflare.com/waf/tools/lists/custom-lists/); IP list items are IPv4 /8 to
+/32 and IPv6 /12 to /64 (same page); "A secret name cannot contain spaces"
+(https://developers.cloudflare.com/secrets-store/manage-secrets/how-to/) - letters, digits, ``_``
+and ``-`` are all fine. The error *codes* of the lists and Secrets Store APIs below have not been
+seen in a public report; their HTTP statuses are the documented ones.
+"""
 
 from __future__ import annotations
 
@@ -10,8 +21,8 @@ from ._fakecommon import ApiError, new_id, now, page
 
 __all__ = ["AccountState"]
 
-SECRET_NAME_RE = re.compile(r"^[A-Za-z0-9_]{1,255}$")
-LIST_NAME_RE = re.compile(r"^[a-z0-9_]{1,50}$")
+SECRET_NAME_RE = re.compile(r"[^\s\x00-\x1f\x7f]+")
+LIST_NAME_RE = re.compile(r"[a-z0-9_]{1,50}")
 
 
 class AccountState:
@@ -44,8 +55,10 @@ class AccountState:
     def create_list(self, aid: str, body: dict[str, Any]) -> tuple[int, Any, Any]:
         self.account(aid)
         name = body.get("name")
-        if not isinstance(name, str) or not LIST_NAME_RE.match(name):
-            raise ApiError(400, 10038, "list name must be 1-50 of a-z, 0-9 and _")
+        if not isinstance(name, str) or not LIST_NAME_RE.fullmatch(name):
+            raise ApiError(
+                400, 10038, "List name must only contain lowercase letters, numbers and underscores"
+            )
         if body.get("kind") != "ip":
             raise ApiError(400, 10038, "this fake supports kind 'ip' only")
         if any(lst["name"] == name for lst in self.lists.values()):
@@ -85,9 +98,19 @@ class AccountState:
             if not low <= net.prefixlen <= high:
                 raise ApiError(400, 10021, f"{net}: IPv4 /8-/32 and IPv6 /12-/64 only")
             ip = str(net)
-            items.append({"id": new_id(), "ip": ip, "comment": item.get("comment") or ""})
+            stamp = now()
+            items.append(
+                {
+                    "id": new_id(),
+                    "ip": ip,
+                    "comment": item.get("comment") or "",
+                    "created_on": stamp,
+                    "modified_on": stamp,
+                }
+            )
         self.list_items[lid] = items
         lst["num_items"] = len(items)
+        lst["modified_on"] = now()
         op = new_id()
         self.bulk_ops[op] = {"id": op, "status": "completed", "completed": now()}
         return 200, {"operation_id": op}, None
@@ -142,8 +165,8 @@ class AccountState:
         made: list[tuple[dict[str, Any], str]] = []
         for item in body:
             name, value = item.get("name"), item.get("value")
-            if not isinstance(name, str) or not SECRET_NAME_RE.match(name):
-                raise ApiError(400, 1002, "secret names are letters, digits and underscores")
+            if not isinstance(name, str) or not SECRET_NAME_RE.fullmatch(name):
+                raise ApiError(400, 1002, "A secret name cannot contain spaces")
             if not isinstance(value, str) or not value:
                 raise ApiError(400, 1002, "secret value is required")
             if any(s["name"] == name for s in secrets.values()):

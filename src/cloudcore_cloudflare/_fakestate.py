@@ -3,69 +3,137 @@
 Each handler takes the parsed request and returns ``(status, result, result_info)`` or raises
 :class:`ApiError` with Cloudflare's status and error code. The HTTP layer wraps both in the v4
 envelope. Everything here is plain Python: no SDK import.
+
+Answers carry the fields the SDK's response types declare (``types/zones/zone.py``,
+``types/dns/record_response.py``...) and no others: zones have their ``plan``,
+``name_servers``, ``owner``, ``meta``...; records have ``meta``, ``settings``, ``proxiable``
+and the timestamps, but no ``zone_id``/``zone_name`` (the v4 API dropped them).
+
+DNS error codes are the ones the real API answers, as seen in public bug reports:
+``81044`` "Record does not exist." (zanjie1999/cloudflare-api-v4-ddns#5), ``81053`` "An A, AAAA,
+or CNAME record with that host already exists." (terraform-provider-cloudflare#1247), ``81054``
+"A CNAME record with that host already exists." (favonia/cloudflare-ddns#990), ``81057`` "The
+record already exists." (NewFuture/DDNS#21), ``9005`` "Content for A record must be a valid
+IPv4 address." (yulewang/cloudflare-api-v4-ddns#16), and TTL errors as ``1004`` "DNS
+Validation Error" with ``9021`` in ``error_chain`` (timothymiller/cloudflare-ddns#179).
 """
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
-import re
 import threading
+from collections.abc import Mapping
 from typing import Any
 
 from ._fakeaccount import AccountState
 from ._fakecommon import ApiError, new_id, now, page
-from .expr import ExpressionError, parse
+from ._fakerules import MANAGED_RULESETS, PHASES, RulesetState
+from .plans import LIMITS, PLAN_NAMES, limits_for
 
-__all__ = ["MANAGED_RULESETS", "ApiError", "FakeState"]
+__all__ = ["MANAGED_RULESETS", "PHASES", "ApiError", "FakeState", "plan_object"]
 
-MANAGED_RULESETS = {
-    "efb7b8c949ac4650a09736fc376e9aee": "Cloudflare Managed Ruleset",
-    "4814384a9e5d4991b9815dcfc25d2f1f": "Cloudflare OWASP Core Ruleset",
-}
-"""The managed rulesets the fake offers (the real ids)."""
-
-PHASES = {
-    "http_request_firewall_custom": {"block", "skip", "managed_challenge", "js_challenge", "log"},
-    "http_ratelimit": {"block", "managed_challenge", "js_challenge", "log"},
-    "http_request_firewall_managed": {"execute", "skip", "log"},
-}
-RL_PERIODS = {10, 60, 120, 300, 600, 3600}
-RL_TIMEOUTS = {0, 10, 60, 120, 300, 600, 3600, 86400}
 DNS_TYPES = {"A", "AAAA", "CNAME", "TXT", "MX", "NS", "SRV", "CAA"}
+_NS_NAMES = ("ada", "bob", "cruz", "dana", "elle", "fay", "gus", "hal")
+FREE_PLAN_ID = "0feeeeeeeeeeeeeeeeeeeeeeeeeeeeee"
+"""The Free plan's id as the zones API reports it; the fake derives the others' ids."""
 
 
-class FakeState(AccountState):
+def plan_object(plan: str) -> dict[str, Any]:
+    """The ``plan`` object of a zone on ``plan`` (fields of the SDK's ``zones.Plan``)."""
+    if plan not in LIMITS:
+        raise ValueError(f"unknown plan {plan!r} (one of {', '.join(LIMITS)})")
+    pid = FREE_PLAN_ID if plan == "free" else hashlib.md5(plan.encode()).hexdigest()  # noqa: S324
+    return {
+        "id": pid,
+        "name": PLAN_NAMES[plan],
+        "price": {"free": 0, "pro": 20, "business": 200, "enterprise": 0}[plan],
+        "currency": "USD",
+        "frequency": "" if plan in ("free", "enterprise") else "monthly",
+        "is_subscribed": plan != "free",
+        "can_subscribe": plan != "enterprise",
+        "legacy_id": plan,
+        "legacy_discount": False,
+        "externally_managed": plan == "enterprise",
+    }
+
+
+class FakeState(RulesetState, AccountState):
     """All the fake's data: zones, DNS records, rulesets, IP lists, Secrets Store.
 
     Args:
         zones: Zone names to create.
         account_id: The account that owns them.
         batch_limit: Most operations one DNS batch request may carry (200: the Free plan).
+        plans: Plan per zone name (``free``, ``pro``, ``business``, ``enterprise``); zones not
+            named are on the Free plan.
     """
 
-    def __init__(self, zones: tuple[str, ...], account_id: str, batch_limit: int = 200) -> None:
+    def __init__(
+        self,
+        zones: tuple[str, ...],
+        account_id: str,
+        batch_limit: int = 200,
+        plans: Mapping[str, str] | None = None,
+    ) -> None:
         self.lock = threading.RLock()
         self.account_id = account_id
         self.batch_limit = batch_limit
         self.zone_names = zones
+        self.plans = {name.lower(): plan for name, plan in (plans or {}).items()}
+        for plan in self.plans.values():
+            plan_object(plan)  # refuse an unknown plan at once
         self.reset()
 
     def reset(self) -> None:
         """Forget everything but the configured zones (which get fresh ids)."""
         with self.lock:
             self.zones: dict[str, dict[str, Any]] = {}
-            for name in self.zone_names:
+            for i, name in enumerate(self.zone_names):
                 zid = new_id()
+                stamp = now()
+                ns = [f"{_NS_NAMES[(2 * i + k) % 8]}.ns.cloudflare.com" for k in (0, 1)]
                 self.zones[zid] = {
                     "id": zid,
                     "name": name,
                     "status": "active",
+                    "paused": False,
+                    "type": "full",
+                    "development_mode": 0,
+                    "name_servers": ns,
+                    "original_name_servers": None,
+                    "original_registrar": None,
+                    "original_dnshost": None,
+                    "created_on": stamp,
+                    "modified_on": stamp,
+                    "activated_on": stamp,
+                    "meta": {
+                        "step": 2,
+                        "custom_certificate_quota": 0,
+                        "page_rule_quota": 3,
+                        "phishing_detected": False,
+                    },
+                    "owner": {"id": None, "type": "user", "name": None},
                     "account": {"id": self.account_id, "name": "fake account"},
-                    "created_on": now(),
+                    "tenant": {"id": None, "name": None},
+                    "tenant_unit": {"id": None},
+                    "permissions": ["#dns_records:edit", "#waf:edit"],
+                    "plan": plan_object(self.plans.get(name, "free")),
                 }
             self.records: dict[str, dict[str, dict[str, Any]]] = {z: {} for z in self.zones}
             self.rulesets = {z: {} for z in self.zones}
             self.reset_account()
+
+    def set_plan(self, zone_name: str, plan: str) -> None:
+        """Move zone ``zone_name`` to ``plan`` (as an upgrade or downgrade would)."""
+        with self.lock:
+            for zone in self.zones.values():
+                if zone["name"] == zone_name:
+                    zone["plan"] = plan_object(plan)
+                    zone["modified_on"] = now()
+                    self.plans[zone_name] = plan
+                    return
+            raise KeyError(zone_name)
 
     # ------------------------------------------------------------------ zones
     def zone(self, zone_id: str) -> dict[str, Any]:
@@ -95,14 +163,16 @@ class FakeState(AccountState):
             n = name.rstrip(".").lower()
             if not (n == zone["name"] or n.endswith("." + zone["name"])):
                 raise ApiError(400, 9005, f"{name} is not in zone {zone['name']}")
+        min_ttl = limits_for(zone["plan"]["legacy_id"]).min_ttl
+        ttl_rule = f"TTL must be between {min_ttl} and 86400 seconds, or 1 for Automatic."
         if new and "ttl" not in body:
-            raise ApiError(400, 9021, "ttl is required")
+            raise ApiError(400, 1004, "DNS Validation Error", chain=((9021, ttl_rule),))
         if "ttl" in body:
             ttl = body["ttl"]
-            if not isinstance(ttl, int) or not (ttl == 1 or 30 <= ttl <= 86400):
-                raise ApiError(
-                    400, 9021, "Invalid TTL. Must be between 30 and 86400 seconds, or 1 for Auto"
-                )
+            # SDK types/dns: "between 60 and 86400, with the minimum reduced to 30 for
+            # Enterprise zones"; the answer nests 9021 under 1004 (cloudflare-ddns#179).
+            if not isinstance(ttl, int) or not (ttl == 1 or min_ttl <= ttl <= 86400):
+                raise ApiError(400, 1004, "DNS Validation Error", chain=((9021, ttl_rule),))
         if "comment" in body and len(str(body["comment"] or "")) > 100:
             raise ApiError(400, 9100, "DNS record comment is longer than 100 characters")
         if rtype in ("SRV", "CAA"):
@@ -120,7 +190,7 @@ class FakeState(AccountState):
                 if ip is None or (ip.version == 4) != (rtype == "A"):
                     version = "IPv4" if rtype == "A" else "IPv6"
                     raise ApiError(
-                        400, 9005, f"Content for {rtype} record must be a valid {version} address"
+                        400, 9005, f"Content for {rtype} record must be a valid {version} address."
                     )
         if rtype == "MX" and new and not isinstance(body.get("priority"), int):
             raise ApiError(400, 9102, "MX records need a priority")
@@ -128,39 +198,50 @@ class FakeState(AccountState):
             raise ApiError(400, 9004, f"{rtype} records cannot be proxied")
 
     def _materialise(self, zone: dict[str, Any], body: dict[str, Any]) -> dict[str, Any]:
+        stamp = now()
         rec = {
             "id": new_id(),
-            "zone_id": zone["id"],
-            "zone_name": zone["name"],
             "name": str(body["name"]).rstrip(".").lower(),
             "type": body["type"],
             "content": body.get("content"),
             "ttl": body["ttl"],
             "proxied": bool(body.get("proxied", False)),
             "proxiable": body["type"] in ("A", "AAAA", "CNAME"),
-            "comment": body.get("comment"),
+            "comment": None,
             "tags": [],
-            "created_on": now(),
-            "modified_on": now(),
+            "settings": {},
+            "meta": {},
+            "created_on": stamp,
+            "modified_on": stamp,
         }
         return self._update_fields(rec, body)
 
     @staticmethod
     def _update_fields(rec: dict[str, Any], body: dict[str, Any]) -> dict[str, Any]:
-        for key in ("content", "ttl", "proxied", "comment", "priority", "data"):
+        stamp = now()
+        for key in ("content", "ttl", "proxied", "priority", "data"):
             if key in body:
                 rec[key] = body[key]
+        if "comment" in body and body["comment"] != rec.get("comment"):
+            rec["comment"] = body["comment"] or None
+        if rec.get("comment"):
+            # "When the record comment was last modified. Omitted if there is no comment."
+            rec.setdefault("comment_modified_on", stamp)
+            if "comment" in body:
+                rec["comment_modified_on"] = stamp
+        else:
+            rec.pop("comment_modified_on", None)
         if "name" in body:
             rec["name"] = str(body["name"]).rstrip(".").lower()
         d = rec.get("data")
         if rec["type"] == "SRV" and isinstance(d, dict):
-            rec["priority"] = d.get("priority")
+            rec.pop("priority", None)  # v5 SRV records carry the priority in data only
             rec["content"] = f"{d.get('weight')} {d.get('port')} {d.get('target')}"
         if rec["type"] == "CAA" and isinstance(d, dict):
             rec["content"] = f'{d.get("flags")} {d.get("tag")} "{d.get("value")}"'
         if rec["proxied"]:
             rec["ttl"] = 1  # proxied records always have automatic TTL
-        rec["modified_on"] = now()
+        rec["modified_on"] = stamp
         return rec
 
     @staticmethod
@@ -176,6 +257,8 @@ class FakeState(AccountState):
                 if other["id"] == rec["id"]:
                     continue
                 if "CNAME" in (rec["type"], other["type"]) and rec["type"] != other["type"]:
+                    if other["type"] == "CNAME":
+                        raise ApiError(400, 81054, "A CNAME record with that host already exists.")
                     raise ApiError(
                         400, 81053, "An A, AAAA, or CNAME record with that host already exists."
                     )
@@ -183,7 +266,7 @@ class FakeState(AccountState):
                     rec["type"] == "CNAME"
                     or (other["content"] == rec["content"] and other.get("data") == rec.get("data"))
                 ):
-                    raise ApiError(400, 81057, "An identical record already exists.")
+                    raise ApiError(400, 81057, "The record already exists.")
 
     def list_records(self, zid: str, q: dict[str, str]) -> tuple[int, Any, Any]:
         self.zone(zid)
@@ -242,13 +325,13 @@ class FakeState(AccountState):
         for d in ops["deletes"]:
             rid = d.get("id") if isinstance(d, dict) else None
             if rid not in work:
-                raise ApiError(404, 81044, f"Record does not exist: {rid}")
+                raise ApiError(404, 81044, "Record does not exist.")
             out["deletes"].append(work.pop(rid))
         for key in ("patches", "puts"):
             for p in ops[key]:
                 rid = p.get("id") if isinstance(p, dict) else None
                 if rid not in work:
-                    raise ApiError(404, 81044, f"Record does not exist: {rid}")
+                    raise ApiError(404, 81044, "Record does not exist.")
                 full = {**work[rid], **p} if key == "patches" else {"type": work[rid]["type"], **p}
                 self._check_record(zone, full, new=key == "puts")
                 work[rid] = self._update_fields(dict(work[rid]), full)
@@ -263,114 +346,3 @@ class FakeState(AccountState):
         self._conflicts(work, [*out["patches"], *out["puts"], *out["posts"]])
         self.records[zid] = work
         return 200, out, None
-
-    # --------------------------------------------------------------- rulesets
-    def list_rulesets(self, zid: str, q: dict[str, str]) -> tuple[int, Any, Any]:
-        self.zone(zid)
-        items: list[dict[str, Any]] = [
-            {"id": rid, "name": name, "kind": "managed", "phase": "http_request_firewall_managed"}
-            for rid, name in MANAGED_RULESETS.items()
-        ]
-        items += [
-            {k: v for k, v in rs.items() if k != "rules"} for rs in self.rulesets[zid].values()
-        ]
-        try:
-            per_page = int(q.get("per_page", "20"))
-            start = int(q.get("cursor") or "0")
-        except ValueError:
-            raise ApiError(400, 20003, "invalid cursor or per_page") from None
-        if not 1 <= per_page <= 50:
-            raise ApiError(400, 20003, "per_page must be between 1 and 50")
-        chunk = items[start : start + per_page]
-        nxt = start + per_page
-        info: dict[str, Any] = {"per_page": per_page, "count": len(chunk)}
-        if nxt < len(items):
-            info["cursor"] = str(nxt)
-        return 200, chunk, info
-
-    def get_entrypoint(self, zid: str, phase: str) -> tuple[int, Any, Any]:
-        self.zone(zid)
-        if phase not in PHASES:
-            raise ApiError(400, 20002, f"unknown phase {phase!r}")
-        rs = self.rulesets[zid].get(phase)
-        if rs is None:
-            raise ApiError(404, 10003, f"could not find entrypoint ruleset in the '{phase}' phase")
-        return 200, rs, None
-
-    def put_entrypoint(self, zid: str, phase: str, body: dict[str, Any]) -> tuple[int, Any, Any]:
-        self.zone(zid)
-        if phase not in PHASES:
-            raise ApiError(400, 20002, f"unknown phase {phase!r}")
-        old = self.rulesets[zid].get(phase)
-        old_rules = {r["id"]: r for r in (old or {}).get("rules", [])}
-        rules = []
-        for i, rule in enumerate(body.get("rules") or []):
-            rules.append(self._check_rule(phase, i, rule, old_rules))
-        refs = [r["ref"] for r in rules if r.get("ref")]
-        if len(set(refs)) != len(refs):
-            raise ApiError(400, 20021, "rule refs must be unique within a ruleset")
-        version = str(int((old or {}).get("version", "0")) + 1)
-        for r in rules:
-            r["version"] = version
-        rs = {
-            "id": (old or {}).get("id") or new_id(),
-            "name": body.get("name") or (old or {}).get("name") or "default",
-            "description": body.get("description") or "",
-            "kind": "zone",
-            "phase": phase,
-            "version": version,
-            "last_updated": now(),
-            "rules": rules,
-        }
-        self.rulesets[zid][phase] = rs
-        return 200, rs, None
-
-    def _check_rule(
-        self, phase: str, i: int, rule: Any, old: dict[str, dict[str, Any]]
-    ) -> dict[str, Any]:
-        where = f"rules[{i}]"
-        if not isinstance(rule, dict):
-            raise ApiError(400, 20021, f"{where}: must be an object")
-        action = rule.get("action")
-        if action not in PHASES[phase]:
-            raise ApiError(400, 20021, f"{where}: action {action!r} is not allowed in {phase}")
-        try:
-            tree = parse(str(rule.get("expression") or ""))
-        except ExpressionError as exc:
-            raise ApiError(400, 20005, f"{where}: filter parsing error: {exc}") from None
-        del tree
-        expr = str(rule["expression"])
-        for name in re.findall(r"\$([a-z0-9_]+)", expr):
-            if not any(lst["name"] == name for lst in self.lists.values()):
-                raise ApiError(400, 20005, f"{where}: list ${name} does not exist")
-        params = rule.get("action_parameters") or {}
-        if action == "execute" and params.get("id") not in MANAGED_RULESETS:
-            raise ApiError(400, 20021, f"{where}: execute needs the id of a managed ruleset")
-        if phase == "http_ratelimit":
-            rl = rule.get("ratelimit")
-            if not isinstance(rl, dict):
-                raise ApiError(400, 20021, f"{where}: ratelimit is required")
-            if set(rl.get("characteristics") or []) != {"cf.colo.id", "ip.src"}:
-                raise ApiError(400, 20021, f"{where}: characteristics must be cf.colo.id, ip.src")
-            if rl.get("period") not in RL_PERIODS:
-                raise ApiError(400, 20021, f"{where}: period must be one of {sorted(RL_PERIODS)}")
-            if rl.get("mitigation_timeout") not in RL_TIMEOUTS:
-                raise ApiError(
-                    400, 20021, f"{where}: mitigation_timeout must be one of {sorted(RL_TIMEOUTS)}"
-                )
-            rpp = rl.get("requests_per_period")
-            if not isinstance(rpp, int) or rpp < 1:
-                raise ApiError(400, 20021, f"{where}: requests_per_period must be positive")
-        rid = rule.get("id") if rule.get("id") in old else new_id()
-        out = {
-            "id": rid,
-            "action": action,
-            "expression": expr,
-            "description": rule.get("description") or "",
-            "enabled": rule.get("enabled", True),
-            "last_updated": now(),
-        }
-        for key in ("ref", "action_parameters", "ratelimit"):
-            if rule.get(key) is not None:
-                out[key] = rule[key]
-        return out

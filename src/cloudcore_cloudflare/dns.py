@@ -7,6 +7,13 @@ differs, creating what is missing, deleting surplus values *of the record sets t
 and sends them through ``POST /zones/{id}/dns_records/batch`` in chunks of ``batch_size`` (200 by
 default, the Free plan's limit). Records of names and types the caller did not name are never
 touched, managed or not.
+
+The zone's own apex NS records are Cloudflare's name servers (``name_servers`` of the zone
+object): they are not DNS records of the zone, an NS record written at the apex is ignored by
+Cloudflare unless the zone uses multi-provider DNS
+(https://developers.cloudflare.com/dns/nameservers/nameserver-options/#multi-provider-dns), and
+cloudcore neither lists nor writes one (``ConfigurationError``). TTLs follow the zone's plan: 60 s
+at least, 30 s on Enterprise (see :func:`._wafplan.fit_ttl`).
 """
 
 from __future__ import annotations
@@ -20,6 +27,7 @@ from cloudcore.errors import ConfigurationError
 from cloudcore.models import DNSRecord, RecordType
 
 from ._core import MARKER, CloudflareCore, envelope
+from ._wafplan import fit_ttl
 
 __all__ = ["CloudflareDNS", "record_body", "record_value"]
 
@@ -181,7 +189,7 @@ class CloudflareDNS(CloudflareCore):
         zid = self.zone_id(zone)
         groups: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
         for rec in self.zone_records(zid):
-            if rec.get("type") in RecordType.__members__:
+            if rec.get("type") in RecordType.__members__ and not _apex_ns(rec, zone):
                 groups[(rec["name"], rec["type"])].append(rec)
         out: list[DNSRecord] = []
         for (name, rtype), recs in sorted(groups.items()):
@@ -208,7 +216,16 @@ class CloudflareDNS(CloudflareCore):
             _check_ttl(record)
         by_zone: dict[str, list[DNSRecord]] = defaultdict(list)
         for record in records:
-            by_zone[self.zone_of(record.name)].append(record)
+            zone = self.zone_of(record.name)
+            if record.type is RecordType.NS and record.name == zone:
+                raise ConfigurationError(
+                    f"records: {record.name} NS is the zone apex: its name servers are "
+                    "Cloudflare's own (listed on the zone), not records cloudcore writes",
+                    field="records",
+                )
+            limits = self.zone_limits(zone)
+            ttl = fit_ttl(record, limits, self.map_to_plan)
+            by_zone[zone].append(record if ttl == record.ttl else _with_ttl(record, ttl))
         changed = 0
         for zone, recs in by_zone.items():
             zid = self.zone_id(zone)
@@ -230,6 +247,12 @@ class CloudflareDNS(CloudflareCore):
 
     def _delete_dns_record(self, record: DNSRecord) -> None:
         zone = self.zone_of(record.name)
+        if record.type is RecordType.NS and record.name == zone:
+            raise ConfigurationError(
+                f"record: {record.name} NS is the zone apex: its name servers are Cloudflare's "
+                "own, not records cloudcore deletes",
+                field="record",
+            )
         zid = self.zone_id(zone)
         with self.zone_lock(zid):
             self._delete_set(zid, record)
@@ -258,6 +281,16 @@ class CloudflareDNS(CloudflareCore):
             # The body is already in wire form: pass it as extra_body, which skips the SDK's
             # per-field TypedDict transform (about 2 ms per record, 0.4 s per batch of 200).
             envelope(self.cf.dns.records.with_raw_response.batch(zone_id=zone_id, extra_body=body))
+
+
+def _apex_ns(rec: dict[str, Any], zone: str) -> bool:
+    return rec.get("type") == "NS" and str(rec.get("name", "")).rstrip(".").lower() == zone
+
+
+def _with_ttl(record: DNSRecord, ttl: int) -> DNSRecord:
+    return DNSRecord(
+        name=record.name, type=record.type, values=record.values, ttl=ttl, proxied=record.proxied
+    )
 
 
 def _plan(record: DNSRecord, existing: list[dict[str, Any]], changes: _Changes) -> int:

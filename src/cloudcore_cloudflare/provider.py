@@ -20,7 +20,8 @@ class CloudflareProvider(CloudflareDiscovery):
     """The Cloudflare driver (registry name ``cloudflare``).
 
     Options (all keyword): ``zones``, ``account_id``, ``base_url``, ``client``, ``batch_size``
-    (default 200), ``ip_list_threshold``, ``secrets_store_id``, ``timeout``, ``retry``. The API
+    (default 200), ``ip_list_threshold``, ``secrets_store_id``, ``timeout``, ``retry``,
+    ``map_to_plan`` (default ``False``: values the zone's plan does not allow are refused). The API
     token comes from the SDK's ``CLOUDFLARE_API_TOKEN`` environment variable, or from an
     injected ``client``; it is never a cloudcore option.
     """

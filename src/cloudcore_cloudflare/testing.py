@@ -6,8 +6,14 @@ batch endpoint, zone entry-point rulesets (custom, rate limiting, managed phases
 lists, and the Secrets Store. It answers with the v4 envelope (``success``, ``errors``,
 ``messages``, ``result``, ``result_info``), paginates as the official SDK reads it (page numbers
 until an empty page; cursors for rulesets and list items), validates each endpoint with
-Cloudflare's error codes, logs every request, and injects faults (429 with ``Retry-After``, 503,
-latency) from a :class:`~cloudcore.testing.faults.FaultQueue`.
+Cloudflare's error codes, logs every request, counts every request on its own side (a
+:class:`~cloudcore.testing.wire.WireTally`, attached to the providers :func:`fake_target` yields),
+and injects faults (429 with ``Retry-After``, 503, latency) from a
+:class:`~cloudcore.testing.faults.FaultQueue`.
+
+Each zone is on a plan (Free unless ``plans`` says otherwise) and the fake enforces that plan's
+documented WAF limits (:mod:`cloudcore_cloudflare.plans`); change it with
+``fake.state.set_plan("example.com", "business")``.
 
 Use it to test your own code offline::
 
@@ -36,6 +42,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlsplit
 
 from cloudcore.testing.faults import FaultQueue, attach
+from cloudcore.testing.wire import WireTally, attach_wire_counter
 
 from ._fakestate import ApiError, FakeState
 from ._routes import route
@@ -43,10 +50,26 @@ from ._routes import route
 if TYPE_CHECKING:
     from .provider import CloudflareProvider
 
-__all__ = ["FakeCloudflare", "RequestRecord", "fake_target"]
+__all__ = ["FakeCloudflare", "RequestRecord", "fake_target", "is_mutating"]
 
 DEFAULT_ACCOUNT = "0123456789abcdef0123456789abcdef"
 DEFAULT_TOKEN = "cloudcore-fake-token"
+TARGET_PLAN = "pro"
+"""The plan of :func:`fake_target`'s zones unless told otherwise: the conformance suite's sample
+rules (a 60 s rate limit, the Managed and OWASP rulesets) need a paid plan."""
+
+READ_ONLY_POSTS = frozenset({"/graphql"})
+"""POST paths that only read: the GraphQL Analytics API takes queries as POST bodies and has no
+mutations (https://developers.cloudflare.com/analytics/graphql-api/). The fake serves none of
+them today; the classifier knows them so a future route is counted right."""
+
+
+def is_mutating(method: str, path: str) -> bool:
+    """Whether a request changes state, judged by the request itself (method and path)."""
+    method = method.upper()
+    if method in ("GET", "HEAD", "OPTIONS"):
+        return False
+    return not (method == "POST" and path.rstrip("/") in READ_ONLY_POSTS)
 
 
 @dataclass(frozen=True)
@@ -59,8 +82,8 @@ class RequestRecord:
 
     @property
     def mutating(self) -> bool:
-        """Whether the request writes (anything but GET)."""
-        return self.method != "GET"
+        """Whether the request writes (see :func:`is_mutating`)."""
+        return is_mutating(self.method, self.path)
 
 
 class FakeCloudflare:
@@ -71,11 +94,15 @@ class FakeCloudflare:
         account_id: The account id.
         token: The API token it accepts (``Authorization: Bearer ...``).
         batch_limit: Operations allowed per DNS batch request (200, as on the Free plan).
+        plans: Plan per zone name (``free``, ``pro``, ``business``, ``enterprise``); the others
+            are on the Free plan.
 
     Attributes:
         state: The data (:class:`~cloudcore_cloudflare._fakestate.FakeState`).
         faults: The fault queue; each request calls ``take(None, "METHOD /path", mutating)``.
         requests: Every request served, in order.
+        wire: Every request that reached the server, counted as it arrived (reads and writes
+            told apart by :func:`is_mutating`), including refused and fault-injected ones.
     """
 
     def __init__(
@@ -85,8 +112,10 @@ class FakeCloudflare:
         account_id: str = DEFAULT_ACCOUNT,
         token: str = DEFAULT_TOKEN,
         batch_limit: int = 200,
+        plans: dict[str, str] | None = None,
     ) -> None:
-        self.state = FakeState(tuple(z.lower() for z in zones), account_id, batch_limit)
+        self.state = FakeState(tuple(z.lower() for z in zones), account_id, batch_limit, plans)
+        self.wire = WireTally()
         self.account_id = account_id
         self.token = token
         self.faults = FaultQueue()
@@ -178,30 +207,35 @@ class FakeCloudflare:
         if path.startswith("/client/v4"):
             path = path[len("/client/v4") :]
         query = dict(parse_qsl(parts.query, keep_blank_values=True))
-        mutating = method != "GET"
+        mutating = is_mutating(method, path)
         fault = self.faults.take(None, f"{method} {path}", mutating)
         if fault is not None:
             if fault.kind == "latency":
                 time.sleep(fault.seconds)
             elif fault.kind == "throttle":
                 wait = fault.retry_after if fault.retry_after is not None else 1.0
-                env = _envelope(None, None, [(971, "Please wait and consider throttling")])
+                env = _envelope(
+                    None, None, [ApiError(429, 971, "Please wait and consider throttling")]
+                )
                 return 429, env, {"Retry-After": _retry_after(wait)}
             else:
-                env = _envelope(None, None, [(10000 + 1, "Service temporarily unavailable")])
+                env = _envelope(
+                    None, None, [ApiError(503, 10001, "Service temporarily unavailable")]
+                )
                 return 503, env, {}
         auth = headers.get("authorization", "")
         if auth != f"Bearer {self.token}":
-            return 403, _envelope(None, None, [(9109, "Invalid access token")]), {}
+            return 403, _envelope(None, None, [ApiError(403, 9109, "Invalid access token")]), {}
         try:
             payload: Any = json.loads(body) if body else {}
         except ValueError:
-            return 400, _envelope(None, None, [(6007, "Malformed JSON in request body")]), {}
+            err = ApiError(400, 6007, "Malformed JSON in request body")
+            return 400, _envelope(None, None, [err]), {}
         try:
             with self.state.lock:
                 status, result, info = route(self.state, method, path, query, payload)
         except ApiError as err:
-            return err.status, _envelope(None, None, [(err.code, err.message)]), {}
+            return err.status, _envelope(None, None, [err]), {}
         return status, _envelope(result, info, []), {}
 
 
@@ -209,10 +243,10 @@ def _retry_after(seconds: float) -> str:
     return str(int(seconds)) if float(seconds).is_integer() else f"{seconds:.3f}"
 
 
-def _envelope(result: Any, info: Any, errors: list[tuple[int, str]]) -> dict[str, Any]:
+def _envelope(result: Any, info: Any, errors: list[ApiError]) -> dict[str, Any]:
     env: dict[str, Any] = {
         "success": not errors,
-        "errors": [{"code": c, "message": m} for c, m in errors],
+        "errors": [e.as_error() for e in errors],
         "messages": [],
         "result": result,
     }
@@ -228,16 +262,19 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _serve(self) -> None:
         fake: FakeCloudflare = self.server.fake  # type: ignore[attr-defined]
+        path = urlsplit(self.path).path.removeprefix("/client/v4")
+        fake.wire.count(f"{self.command} {path}", mutating=is_mutating(self.command, path))
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
         headers = {k.lower(): v for k, v in self.headers.items()}
         try:
             status, env, extra = fake.handle(self.command, self.path, headers, body)
         except Exception as exc:  # a bug in the fake: answer 500 rather than hang the client
-            status, env, extra = 500, _envelope(None, None, [(10000, f"fake error: {exc}")]), {}
+            err = ApiError(500, 10000, f"fake error: {exc}")
+            status, env, extra = 500, _envelope(None, None, [err]), {}
         data = json.dumps(env, separators=(",", ":")).encode()
         # log first: the client may act on the answer before this thread runs again
-        fake._log(self.command, urlsplit(self.path).path.removeprefix("/client/v4"), status)
+        fake._log(self.command, path, status)
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(data)))
@@ -257,17 +294,22 @@ def fake_target(
     zones: tuple[str, ...] | list[str] = ("example.com", "example.org"),
     *,
     fake: FakeCloudflare | None = None,
+    plan: str = TARGET_PLAN,
     **options: Any,
 ) -> Iterator[CloudflareProvider]:
     """Start a fake Cloudflare API and yield a connected :class:`CloudflareProvider`.
 
     The provider uses the official SDK over real HTTP to the fake, has the fake's fault queue
-    attached (``cloudcore.testing.faults.injector_for(provider)``), and is closed (and the fake
+    attached (``cloudcore.testing.faults.injector_for(provider)``) and its wire counter
+    (``cloudcore.testing.wire.wire_counter_for(provider)``), and is closed (and the fake
     stopped, unless you passed your own ``fake``) when the block ends.
 
     Args:
         zones: Zone names the fake holds (and the provider manages).
-        fake: A running :class:`FakeCloudflare` to use instead of starting one.
+        fake: A running :class:`FakeCloudflare` to use instead of starting one (its zones keep
+            the plans it was made with).
+        plan: The plan of the zones of a fake started here (default Pro: see
+            :data:`TARGET_PLAN`).
         **options: More :class:`CloudflareProvider` options (``batch_size``, ``retry``...).
     """
     import cloudflare
@@ -275,7 +317,7 @@ def fake_target(
     from .provider import CloudflareProvider
 
     own = fake is None
-    server = fake or FakeCloudflare(zones)
+    server = fake or FakeCloudflare(zones, plans=dict.fromkeys(zones, plan))
     server.start()
     client = cloudflare.Cloudflare(api_token=server.token, base_url=server.base_url)
     options.setdefault("retry", {"initial_delay": 0.01, "max_delay": 0.1, "jitter": 0.01})
@@ -284,6 +326,7 @@ def fake_target(
     )
     provider.dns_page_size = 100  # small pages, so tests cross page boundaries cheaply
     attach(provider, server.faults)
+    attach_wire_counter(provider, server.wire)
     provider.fake = server  # type: ignore[attr-defined]
     try:
         yield provider

@@ -12,6 +12,10 @@ Expressions are built with :mod:`cloudcore_cloudflare.expr`, never from concaten
 rules with more than ``ip_list_threshold`` addresses reference an account IP list
 (``cloudcore_<name>_<hash>``) instead of an inline set. Only rules whose ``ref`` starts with
 ``cloudcore:`` are cloudcore's; other rules in the same entry points are kept untouched.
+
+Everything is checked against the zone's plan (read from the zone object) before the first
+write: rate-limit periods and mitigation timeouts, rules per phase (counting the zone's other
+rules too), and the managed rulesets the plan has (see :mod:`._wafplan`).
 """
 
 from __future__ import annotations
@@ -33,6 +37,8 @@ from cloudcore.models.waf import ManagedSet
 
 from . import expr as E
 from ._core import MARKER, CloudflareCore, envelope
+from ._wafplan import check_counts, check_managed, fit_rate_limit
+from .plans import CF_MANAGED, CF_OWASP, LIMITS, PlanLimits
 
 __all__ = ["MANAGED_MAP", "PHASE_CUSTOM", "PHASE_MANAGED", "PHASE_RATELIMIT", "CloudflareWAF"]
 
@@ -43,8 +49,6 @@ PHASES = (PHASE_CUSTOM, PHASE_RATELIMIT, PHASE_MANAGED)
 REF_PREFIX = "cloudcore:"
 LIST_PREFIX = "cloudcore_"
 
-CF_MANAGED = "efb7b8c949ac4650a09736fc376e9aee"
-CF_OWASP = "4814384a9e5d4991b9815dcfc25d2f1f"
 MANAGED_MAP: dict[ManagedSet, tuple[str, str | None]] = {
     ManagedSet.CORE: (CF_OWASP, None),
     ManagedSet.SQLI: (CF_MANAGED, "sqli"),
@@ -53,8 +57,6 @@ MANAGED_MAP: dict[ManagedSet, tuple[str, str | None]] = {
 }
 """Portable managed set to (Cloudflare managed ruleset id, category to run alone or ``None``)."""
 
-RL_PERIODS = (10, 60, 120, 300, 600, 3600)
-RL_TIMEOUTS = (0, 10, 60, 120, 300, 600, 3600, 86400)
 SKIP_ALLOW = {"ruleset": "current", "phases": [PHASE_RATELIMIT, PHASE_MANAGED]}
 PATH = "http.request.uri.path"
 
@@ -71,11 +73,34 @@ def _path_expr(path: str, match: str) -> E.Expr:
 
 
 def build_rule(
-    rule: WAFRule, position: int, use_list: str | None = None
+    rule: WAFRule,
+    position: int,
+    use_list: str | None = None,
+    limits: PlanLimits = LIMITS["enterprise"],
+    mapping: bool = False,
 ) -> tuple[str, dict[str, Any]]:
     """``(phase, Cloudflare rule body)`` for one portable rule at ``position`` (1-based);
-    ``use_list`` names the IP list an IP rule refers to instead of an inline set."""
+    ``use_list`` names the IP list an IP rule refers to instead of an inline set; ``limits``
+    are the zone's plan's and ``mapping`` the provider's ``map_to_plan``.
+
+    Raises:
+        ConfigurationError: a value no Cloudflare rule can hold (a control character in a
+            path, a period Cloudflare never offers...).
+        Unsupported: a value the plan does not allow (see :mod:`._wafplan`).
+    """
     assert rule.name is not None
+    try:
+        return _build(rule, position, use_list, limits, mapping)
+    except E.ExpressionError as exc:
+        field = "path" if isinstance(rule, PathRule | RateLimitRule) else "rules"
+        raise ConfigurationError(
+            f"rules: {rule.name}: {exc} (a Cloudflare expression cannot hold it)", field=field
+        ) from None
+
+
+def _build(
+    rule: WAFRule, position: int, use_list: str | None, limits: PlanLimits, mapping: bool
+) -> tuple[str, dict[str, Any]]:
     body: dict[str, Any] = {
         "ref": f"{REF_PREFIX}{rule.name}",
         "description": f"{MARKER} #{position} {rule.name}",
@@ -94,26 +119,16 @@ def build_rule(
             tree = E.And((tree, E.InSet("http.request.method", rule.methods)))
         phase = PHASE_CUSTOM
     elif isinstance(rule, RateLimitRule):
-        if rule.period_seconds not in RL_PERIODS:
-            raise ConfigurationError(
-                f"rules: rate limit period {rule.period_seconds}s is not one Cloudflare offers "
-                f"({', '.join(map(str, RL_PERIODS))})",
-                field="period_seconds",
-            )
-        if rule.mitigation_seconds not in RL_TIMEOUTS:
-            raise ConfigurationError(
-                f"rules: mitigation {rule.mitigation_seconds}s is not one Cloudflare offers "
-                f"({', '.join(map(str, RL_TIMEOUTS))})",
-                field="mitigation_seconds",
-            )
+        action = "block" if rule.action == "block" else "managed_challenge"
+        requests, period, timeout = fit_rate_limit(rule, action, limits, mapping)
         tree = E.Call("starts_with", PATH, rule.path) if rule.path else E.TrueExpr()
         body["ratelimit"] = {
             "characteristics": ["cf.colo.id", "ip.src"],
-            "period": rule.period_seconds,
-            "requests_per_period": rule.requests,
-            "mitigation_timeout": rule.mitigation_seconds,
+            "period": period,
+            "requests_per_period": requests,
+            "mitigation_timeout": timeout,
         }
-        body["action"] = "block" if rule.action == "block" else "managed_challenge"
+        body["action"] = action
         phase = PHASE_RATELIMIT
     elif isinstance(rule, ManagedRule):
         ruleset_id, category = MANAGED_MAP[rule.set]
@@ -284,6 +299,7 @@ class CloudflareWAF(CloudflareCore):
             return self._sync_waf(zone, zid, rules)
 
     def _sync_waf(self, zone: str, zid: str, rules: tuple[WAFRule, ...]) -> bool:
+        limits = self.zone_limits(zone)
         wanted: dict[str, list[dict[str, Any]]] = {p: [] for p in PHASES}
         want_lists: dict[str, tuple[str, ...]] = {}
         for pos, rule in enumerate(rules, start=1):
@@ -292,9 +308,31 @@ class CloudflareWAF(CloudflareCore):
                 _check_list_items(rule)
                 lname = list_name(zone, rule.name or f"ip-{pos}")
                 want_lists[lname] = rule.cidrs
-            phase, body = build_rule(rule, pos, lname)
+            phase, body = build_rule(rule, pos, lname, limits, self.map_to_plan)
             wanted[phase].append(body)
         current = {phase: self._entrypoint(zid, phase) for phase in PHASES}
+        check_managed(
+            [r for r in rules if isinstance(r, ManagedRule)],
+            {str(r.name): MANAGED_MAP[r.set][0] for r in rules if isinstance(r, ManagedRule)},
+            limits,
+            taken={
+                str((r.get("action_parameters") or {}).get("id")): str(r.get("ref") or r.get("id"))
+                for r in (current[PHASE_MANAGED] or {}).get("rules") or []
+                if r.get("action") == "execute" and not str(r.get("ref", "")).startswith(REF_PREFIX)
+            },
+        )
+        check_counts(
+            {
+                phase: len(wanted[phase])
+                + sum(
+                    1
+                    for r in (current[phase] or {}).get("rules") or []
+                    if not str(r.get("ref", "")).startswith(REF_PREFIX)
+                )
+                for phase in PHASES
+            },
+            limits,
+        )
         used_before = {
             name
             for phase in PHASES

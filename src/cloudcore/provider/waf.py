@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from typing import Protocol
 
 from ..capabilities import Capability
-from ..models import Model, WAFRule, WAFRuleSet, rule_feature
+from ..models import WAFRule, WAFRuleSet, rule_feature
 from ._core import ProviderCore, RouterCore
 
 __all__ = ["WAFMethods", "WAFProtocol", "WAFRouting"]
@@ -38,9 +38,9 @@ class WAFMethods(ProviderCore):
         if isinstance(rules, WAFRuleSet):
             ruleset = rules
         else:
-            ruleset = WAFRuleSet.model_validate(
-                {"rules": [r.model_dump() if isinstance(r, Model) else r for r in rules]}
-            )
+            # rule instances go in as they are: a dump would mark every field as given, and
+            # drivers fit fields left at their defaults to what the provider allows
+            ruleset = WAFRuleSet.model_validate({"rules": list(rules)})
         named = ruleset.named()
         feats: set[str] = set()
         for rule in named:

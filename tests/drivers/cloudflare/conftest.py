@@ -12,11 +12,13 @@ from cloudcore_cloudflare.testing import FakeCloudflare, fake_target
 
 os.environ.setdefault("NO_PROXY", "127.0.0.1,localhost")
 ZONES = ("example.com", "sub.example.com", "example.org")
+PLAN = "pro"
+"""The plan of the shared fake's zones (tests of other plans build their own fake)."""
 
 
 @pytest.fixture(scope="session")
 def fake() -> Iterator[FakeCloudflare]:
-    with FakeCloudflare(ZONES) as server:
+    with FakeCloudflare(ZONES, plans=dict.fromkeys(ZONES, PLAN)) as server:
         yield server
 
 

@@ -112,7 +112,7 @@ def test_fake_paginates_as_the_sdk_reads_it(fake: FakeCloudflare) -> None:
     assert len(names) == 12 and len(set(names)) == 12
     assert fake.read_requests() == 4  # pages 1-3, then the empty page 4 ends it
     rulesets = list(client.rulesets.list(zone_id=zid, per_page=1))
-    assert len(rulesets) == 2  # cursor pagination over the two managed rulesets
+    assert len(rulesets) == 3  # cursor pagination over the three managed rulesets
 
 
 def test_success_false_with_200_is_an_error(cf: Any) -> None:
