@@ -154,6 +154,8 @@ class AWSCompute(AWSBase):
 
     def _deploy_service(self, name: str, config: ServiceConfig) -> DeploymentResult:
         self._validate_service(name, config)  # before any call
+        # referenced secrets must exist (NotFound) before anything is written
+        secret_arns = self._secret_value_from(config)
         self._ensure_cluster()
         self._ensure_log_group(log_group_name(self.cluster, name), name, config)
         rendered = render_task_definition(
@@ -161,7 +163,7 @@ class AWSCompute(AWSBase):
             config,
             region=self.region or "us-east-1",
             cluster=self.cluster,
-            secret_arns=self._secret_value_from(config),
+            secret_arns=secret_arns,
             execution_role_arn=self.execution_role_arn,
             task_role_arn=self.task_role_arn,
         )

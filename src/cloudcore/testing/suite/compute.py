@@ -110,6 +110,23 @@ class ComputeSuite(SuiteBase):
             with pytest.raises(NotFound):
                 provider.get_logs(name)
 
+    @requires(C, "secrets_env")
+    def test_compute_dangling_secret_reference_is_not_found(
+        self, provider: Any, conformance_options: ConformanceOptions, conformance_names: Names
+    ) -> None:
+        """A reference to a secret that does not exist: ``NotFound`` before anything is
+        written, on every driver (never a service deployed "running" without its secret)."""
+        name = conformance_names.name("dangling")
+        missing = conformance_names.secret("never-stored")
+        config = _service_config(provider, conformance_options, secrets={"TOKEN": missing})
+        try:
+            with no_writes("deploy_service with a missing secret"), pytest.raises(NotFound):
+                provider.deploy_service(name, config)
+            with pytest.raises(NotFound):
+                provider.get_service_status(name)
+        finally:
+            provider.delete_service(name)
+
     @requires(C, "logs")
     def test_compute_logs(
         self, provider: Any, conformance_options: ConformanceOptions, conformance_names: Names

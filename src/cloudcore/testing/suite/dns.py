@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from ...capabilities import Capability
-from ...errors import NotFound
+from ...errors import ConfigurationError, NotFound, Unsupported
 from ...models import DNSRecord
 from ._base import (
     ConformanceOptions,
@@ -136,6 +136,26 @@ class DNSSuite(SuiteBase):
         provider.delete_dns_record(rec)
         provider.delete_dns_record(rec)  # already gone: must succeed
         assert _find(provider.list_dns_records(conformance_options.zone), rec) is None
+
+    @requires(N)
+    def test_dns_apex_ns_is_neither_listed_nor_writable(
+        self, provider: Any, conformance_options: ConformanceOptions
+    ) -> None:
+        """The zone's own NS (and SOA) belong to the provider: a listing copied from another
+        provider must not overwrite them, so they are never listed and never written."""
+        zone = conformance_options.zone
+        apex = DNSRecord(name=zone, type="NS", values=("ns1.cloudcore-conformance.invalid",))
+        listed = provider.list_dns_records(zone)
+        assert not [r for r in listed if r.name == zone and r.type == "NS"], (
+            f"list_dns_records({zone!r}) lists the apex NS"
+        )
+        # a driver without NS records refuses the type itself (Unsupported)
+        refused = ConfigurationError if provider.supports(N, "NS") else Unsupported
+        with no_writes("upsert of the apex NS"), pytest.raises(refused):
+            provider.upsert_dns_records([apex])
+        if provider.supports(N, "NS"):
+            with no_writes("delete of the apex NS"), pytest.raises(ConfigurationError):
+                provider.delete_dns_record(apex)
 
     @requires(N)
     def test_dns_missing_zone_is_not_found(
