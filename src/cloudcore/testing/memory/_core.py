@@ -37,8 +37,9 @@ class MemoryCore(BaseProvider):
     """
 
     name = "memory"
-    capabilities = frozenset(Capability)
-    features = dict(KNOWN_FEATURES)
+    capabilities = frozenset(Capability) - {Capability.STORAGE}
+    features = {c: f for c, f in KNOWN_FEATURES.items() if c is not Capability.STORAGE}
+    unsupported_reasons = {"storage": "the memory driver's object store is being written"}
 
     def __init__(
         self,
