@@ -23,6 +23,7 @@ class ResourceType(StrEnum):
     DNS_RECORD = "dns_record"
     WAF_POLICY = "waf_policy"
     SECRET = "secret"
+    BUCKET = "bucket"
 
 
 _ID_RE = re.compile(r"^cloudcore:([a-z0-9_-]+):([^:]*):([a-z_]+)/(.+)$")

@@ -19,7 +19,17 @@ from typing import Any
 
 __all__ = ["MemoryState", "empty_state"]
 
-SECTIONS = ("services", "databases", "backups", "caches", "zones", "waf", "secrets", "counters")
+SECTIONS = (
+    "services",
+    "databases",
+    "backups",
+    "caches",
+    "zones",
+    "waf",
+    "secrets",
+    "buckets",
+    "counters",
+)
 
 
 def empty_state() -> dict[str, Any]:
