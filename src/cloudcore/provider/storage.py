@@ -13,13 +13,16 @@ Promises every driver keeps (the conformance suite checks them):
   SHA-256; ``get_object`` verifies the bytes against the stored checksum and raises
   :class:`~cloudcore.errors.IntegrityError` instead of returning corrupted data.
 - ``delete_object`` of a missing object and ``delete_bucket`` of a missing bucket succeed;
-  ``delete_bucket`` refuses a non-empty bucket (``Conflict``) unless ``force=True``.
+  ``delete_bucket`` refuses a non-empty bucket (``Conflict``) unless ``force=True``, and refuses
+  a bucket cloudcore does not manage (``Conflict``; ``NotFound`` is accepted too), with or
+  without ``force``.
 - ``presign`` returns a URL a plain HTTP client uses with no credentials, refused after it expires.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import uuid
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -39,7 +42,13 @@ from ..models.storage import (
 )
 from ._core import ProviderCore, RouterCore, coerce
 
-__all__ = ["MAX_PRESIGN_SECONDS", "StorageMethods", "StorageProtocol", "StorageRouting"]
+__all__ = [
+    "MAX_PRESIGN_SECONDS",
+    "VERSION_RE",
+    "StorageMethods",
+    "StorageProtocol",
+    "StorageRouting",
+]
 
 C = Capability.STORAGE
 
@@ -61,11 +70,19 @@ def _key(value: object, field: str = "key") -> str:
         raise ConfigurationError(f"{field}: {exc} (got {value!r})", field=field) from None
 
 
+VERSION_RE = re.compile(r"\A[\x21-\x7e]{1,1024}\Z")
+"""A version id: 1-1,024 printable ASCII characters, no space (S3 version ids, Cloud Storage
+generations and directory-store ids all are; a tool schema can state it exactly)."""
+
+
 def _version(value: object) -> str | None:
     if value is None:
         return None
-    if not isinstance(value, str) or not value or len(value) > 1024 or not value.isprintable():
-        raise ConfigurationError("version: a non-empty printable version id", field="version")
+    if not isinstance(value, str) or not VERSION_RE.fullmatch(value):
+        raise ConfigurationError(
+            f"version: 1-1024 printable ASCII characters without spaces (got {value!r})",
+            field="version",
+        )
     return value
 
 
@@ -152,6 +169,10 @@ class StorageMethods(ProviderCore):
         Args:
             force: Delete every object (and every version) first. Without it a non-empty
                 bucket is refused with ``Conflict``.
+
+        Raises:
+            Conflict: the bucket is not empty and ``force`` is not set, or cloudcore does not
+                manage it (never deleted, whatever ``force``).
         """
         self.require(C)
         name = _bucket(name, "name")
