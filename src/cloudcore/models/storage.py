@@ -26,6 +26,7 @@ __all__ = [
     "check_content_type",
     "check_metadata",
     "check_object_key",
+    "check_version",
 ]
 
 BUCKET_NAME_RULE = (
@@ -92,6 +93,17 @@ def check_object_key(value: str) -> str:
     for part in value.split("/"):
         if part in ("", ".", ".."):
             raise ValueError("object keys must not contain empty, '.' or '..' path segments")
+    return value
+
+
+_VERSION_RE = re.compile(r"\A[\x21-\x7e]{1,1024}\Z")
+
+
+def check_version(value: str) -> str:
+    """Check a version id: 1-1,024 printable ASCII characters, no space (S3 version ids, Cloud
+    Storage generations and directory-store ids all are; a tool schema states it exactly)."""
+    if not isinstance(value, str) or not _VERSION_RE.fullmatch(value):
+        raise ValueError("version ids are 1-1024 printable ASCII characters without spaces")
     return value
 
 

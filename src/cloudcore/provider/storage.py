@@ -22,7 +22,6 @@ Promises every driver keeps (the conformance suite checks them):
 from __future__ import annotations
 
 import os
-import re
 import uuid
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -39,16 +38,11 @@ from ..models.storage import (
     check_content_type,
     check_metadata,
     check_object_key,
+    check_version,
 )
 from ._core import ProviderCore, RouterCore, coerce
 
-__all__ = [
-    "MAX_PRESIGN_SECONDS",
-    "VERSION_RE",
-    "StorageMethods",
-    "StorageProtocol",
-    "StorageRouting",
-]
+__all__ = ["MAX_PRESIGN_SECONDS", "StorageMethods", "StorageProtocol", "StorageRouting"]
 
 C = Capability.STORAGE
 
@@ -70,20 +64,11 @@ def _key(value: object, field: str = "key") -> str:
         raise ConfigurationError(f"{field}: {exc} (got {value!r})", field=field) from None
 
 
-VERSION_RE = re.compile(r"\A[\x21-\x7e]{1,1024}\Z")
-"""A version id: 1-1,024 printable ASCII characters, no space (S3 version ids, Cloud Storage
-generations and directory-store ids all are; a tool schema can state it exactly)."""
-
-
 def _version(value: object) -> str | None:
-    if value is None:
-        return None
-    if not isinstance(value, str) or not VERSION_RE.fullmatch(value):
-        raise ConfigurationError(
-            f"version: 1-1024 printable ASCII characters without spaces (got {value!r})",
-            field="version",
-        )
-    return value
+    try:
+        return None if value is None else check_version(value)  # type: ignore[arg-type]
+    except ValueError as exc:
+        raise ConfigurationError(f"version: {exc} (got {value!r})", field="version") from None
 
 
 class StorageProtocol(Protocol):
@@ -171,8 +156,7 @@ class StorageMethods(ProviderCore):
                 bucket is refused with ``Conflict``.
 
         Raises:
-            Conflict: the bucket is not empty and ``force`` is not set, or cloudcore does not
-                manage it (never deleted, whatever ``force``).
+            Conflict: not empty without ``force``, or not managed by cloudcore (whatever force).
         """
         self.require(C)
         name = _bucket(name, "name")
