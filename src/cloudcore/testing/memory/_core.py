@@ -38,7 +38,7 @@ class MemoryCore(BaseProvider):
         retry: The core retry policy (see :class:`cloudcore.RetryPolicy`).
         multipart_threshold: Objects larger than this many bytes are uploaded in parts of this
             size (``CreateMultipartUpload``, one ``UploadPart`` per part, ``Complete...``), as
-            the cloud drivers do; at least 1 KiB.
+            the cloud drivers do; 1 KiB to 5 GiB (S3's largest single PUT).
     """
 
     name = "memory"
@@ -69,10 +69,10 @@ class MemoryCore(BaseProvider):
         if (
             isinstance(multipart_threshold, bool)
             or not isinstance(multipart_threshold, int)
-            or multipart_threshold < 1024
+            or not 1024 <= multipart_threshold <= 5 * 1024**3  # one PUT carries 5 GiB at most
         ):
             raise ConfigurationError(
-                "multipart_threshold: whole bytes, at least 1024", field="multipart_threshold"
+                "multipart_threshold: whole bytes from 1 KiB to 5 GiB", field="multipart_threshold"
             )
         self._state = MemoryState(state_file)
         self._blobs = open_blob_store(self._state.path)

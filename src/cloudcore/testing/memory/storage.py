@@ -29,14 +29,10 @@ from ._core import MemoryCore
 from .blobs import BlobWriter
 from .presign import PresignServer
 
-__all__ = ["MAX_PARTS", "MAX_SINGLE_PUT", "MemoryStorage"]
+__all__ = ["MAX_PARTS", "MemoryStorage"]
 
 MAX_PARTS = 10_000
 """Parts per multipart upload (S3's limit)."""
-
-MAX_SINGLE_PUT = 5 * 1024**3
-"""Largest object one PUT may carry, 5 GiB (S3's limit, also for presigned PUTs:
-https://docs.aws.amazon.com/AmazonS3/latest/userguide/upload-objects.html)."""
 
 DELETE_BATCH = 1000
 """Versions per ``DeleteObjects`` call when a bucket is force-deleted (S3's limit)."""
@@ -269,8 +265,6 @@ class MemoryStorage(MemoryCore):
                 with self._state.open() as data:
                     self._api_call("CreateMultipartUpload", mutating=True)
                     self._entry(data, bucket)
-            elif source.size > MAX_SINGLE_PUT:  # pragma: no cover - thresholds are smaller
-                raise IntegrityError("a single PUT carries at most 5 GiB")
             part = self._part_size(source.size) if multipart else CHUNK
             part_md5s: list[bytes] = []
             with source.open() as fh:
