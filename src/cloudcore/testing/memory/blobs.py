@@ -182,14 +182,14 @@ class DirectoryBlobs:
     """Blobs as files in a directory shared by every process using the same state file.
 
     Args:
-        path: The directory (created 0700).
+        path: The directory (created 0700 when the first blob is written).
     """
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        path.mkdir(parents=True, exist_ok=True, mode=0o700)
 
     def writer(self) -> BlobWriter:
+        self.path.mkdir(parents=True, exist_ok=True, mode=0o700)  # on the first object only
         return _FileWriter(self)
 
     def _file(self, blob_id: str) -> Path:
