@@ -164,8 +164,9 @@ class ConformanceOptions:
         if self.multipart_threshold is not None:
             return self.multipart_threshold
         size = getattr(provider, "multipart_threshold", None)
-        ok = isinstance(size, int) and not isinstance(size, bool) and size > 0
-        return size if ok else 8 * 1024 * 1024  # type: ignore[return-value]
+        if isinstance(size, int) and not isinstance(size, bool) and size > 0:
+            return size
+        return 8 * 1024 * 1024
 
     def past_one_page(self, provider: object) -> int:
         """How many items to create so a listing crosses at least one page boundary."""
