@@ -32,10 +32,12 @@ from .presign import PresignServer
 __all__ = ["MAX_PARTS", "MemoryStorage"]
 
 MAX_PARTS = 10_000
-"""Parts per multipart upload (S3's limit)."""
+"""Parts per multipart upload (S3's limit:
+https://docs.aws.amazon.com/AmazonS3/latest/userguide/qfacts.html)."""
 
 DELETE_BATCH = 1000
-"""Versions per ``DeleteObjects`` call when a bucket is force-deleted (S3's limit)."""
+"""Versions per ``DeleteObjects`` call when a bucket is force-deleted (S3's limit:
+https://docs.aws.amazon.com/AmazonS3/latest/API/API_DeleteObjects.html)."""
 
 # Each portable field is set by its own API call, as on S3: a converging create_bucket makes one
 # write per field that differs and none when nothing does.
