@@ -33,6 +33,7 @@ class Capability(StrEnum):
     WAF = "waf"
     SECRETS = "secrets"
     DISCOVERY = "discovery"
+    STORAGE = "storage"
 
 
 KNOWN_FEATURES: dict[Capability, frozenset[str]] = {
@@ -63,6 +64,7 @@ KNOWN_FEATURES: dict[Capability, frozenset[str]] = {
     ),
     Capability.SECRETS: frozenset({"versions", "read"}),
     Capability.DISCOVERY: frozenset({"tags", "schemas"}),
+    Capability.STORAGE: frozenset({"versioning", "presign", "lifecycle", "cors", "public"}),
 }
 """Every feature name the core knows, per capability. Drivers declare a subset."""
 
@@ -188,6 +190,28 @@ OPERATIONS: dict[str, OperationInfo] = {
             "List what cloudcore manages, by type and tags",
             read=True,
         ),
+        _op("create_bucket", C.STORAGE, "Create a bucket, or bring a managed one to a config"),
+        _op("get_bucket", C.STORAGE, "Read a bucket's configuration back", read=True),
+        _op(
+            "delete_bucket",
+            C.STORAGE,
+            "Delete a bucket (refused when not empty unless forced; succeeds if gone)",
+            destructive=True,
+        ),
+        _op("list_buckets", C.STORAGE, "List the buckets cloudcore manages", read=True),
+        _op("put_object", C.STORAGE, "Write an object (streamed, checksummed)", destructive=True),
+        _op("get_object", C.STORAGE, "Read an object (streamed, verified)", read=True),
+        _op("download_object", C.STORAGE, "Read an object into a local file", read=True),
+        _op("head_object", C.STORAGE, "Read an object's metadata", read=True),
+        _op("list_objects", C.STORAGE, "List the objects of a bucket", read=True),
+        _op(
+            "delete_object",
+            C.STORAGE,
+            "Delete an object (succeeds if already gone)",
+            destructive=True,
+        ),
+        _op("copy_object", C.STORAGE, "Copy an object server-side", destructive=True),
+        _op("presign", C.STORAGE, "Make a URL that reads or writes one object without credentials"),
         _op(
             "get_resource_schema",
             C.DISCOVERY,

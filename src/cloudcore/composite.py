@@ -22,6 +22,7 @@ from .provider.database import DatabaseRouting
 from .provider.discovery import DiscoveryRouting
 from .provider.dns import DNSRouting
 from .provider.secrets import SecretsRouting
+from .provider.storage import StorageRouting
 from .provider.waf import WAFRouting
 
 __all__ = ["CompositeProvider"]
@@ -34,6 +35,7 @@ class CompositeProvider(
     DNSRouting,
     WAFRouting,
     SecretsRouting,
+    StorageRouting,
     DiscoveryRouting,
 ):
     """Routes each capability to its own provider.

@@ -15,6 +15,7 @@ Every error a caller sees from cloudcore or any of its drivers is a :class:`Clou
     ├── RateLimited               (retry_after)   ┐ retryable
     ├── TransientError            (5xx, timeouts) ┘
     ├── OperationTimeout          a waiter gave up
+    ├── IntegrityError            data read back does not match its checksum (never returned)
     └── ProviderError             anything else, with the cause attached
 
 Each driver translates its SDK's errors in exactly one module (``raise ... from exc``), so the
@@ -35,6 +36,7 @@ __all__ = [
     "Conflict",
     "DriverNotFound",
     "DriverNotInstalled",
+    "IntegrityError",
     "NotFound",
     "OperationTimeout",
     "PermissionDenied",
@@ -228,6 +230,14 @@ class OperationTimeout(CloudcoreError):
     def __init__(self, message: str = "", *, waited: float | None = None, **kw: str | None):
         super().__init__(message, **kw)
         self.waited = waited
+
+
+class IntegrityError(CloudcoreError):
+    """Data read back does not match the checksum (or size) it was stored with.
+
+    Raised instead of returning the data: corrupted or truncated bytes are never handed out
+    silently. Reading again may succeed when the corruption happened in transit.
+    """
 
 
 class ProviderError(CloudcoreError):

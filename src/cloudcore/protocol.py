@@ -19,6 +19,7 @@ from .provider.database import DatabaseProtocol
 from .provider.discovery import DiscoveryProtocol
 from .provider.dns import DNSProtocol
 from .provider.secrets import SecretsProtocol
+from .provider.storage import StorageProtocol
 from .provider.waf import WAFProtocol
 
 __all__ = ["CloudProvider"]
@@ -32,6 +33,7 @@ class CloudProvider(
     DNSProtocol,
     WAFProtocol,
     SecretsProtocol,
+    StorageProtocol,
     DiscoveryProtocol,
     Protocol,
 ):

@@ -48,11 +48,21 @@ EXAMPLES: dict[str, dict[str, Any]] = {
     "RateLimitRule": {"kind": "rate_limit", "name": "api", "requests": 100, "path": "/api"},
     "ManagedRule": {"kind": "managed", "name": "owasp", "set": "core"},
     "WAFRuleSet": {"rules": [{"kind": "ip", "name": "office", "cidrs": ["192.0.2.0/24"]}]},
+    "BucketConfig": {
+        "name": "uploads",
+        "versioning": True,
+        "lifecycle": [{"prefix": "tmp/", "expire_days": 7}],
+        "cors_origins": ["https://app.example.com"],
+        "tags": {"team": "core"},
+    },
+    "LifecycleRule": {"prefix": "tmp/", "expire_days": 7},
 }
 """A valid example of every input model (a new input model must add one here)."""
 
 OUTPUT_MODELS = {
     "BackupRef",
+    "Bucket",
+    "ObjectInfo",
     "CacheEndpoint",
     "DatabaseEndpoint",
     "DeploymentResult",

@@ -7,6 +7,7 @@ from pydantic import SecretStr
 
 import cloudcore as cc
 from cloudcore.models import DNSRecord, WAFRuleSet, infer_record, zone_for
+from cloudcore.models.storage import BucketConfig
 
 
 @pytest.mark.parametrize(
@@ -118,3 +119,28 @@ def test_secret_refs_accept_plain_keys() -> None:
     cfg = cc.ServiceConfig(image="x", secrets={"DB_PASSWORD": "db/password"})
     assert cfg.secrets["DB_PASSWORD"] == cc.SecretRef(key="db/password")
     assert "hunter2" not in repr(SecretStr("hunter2"))
+
+
+@pytest.mark.parametrize(
+    ("model", "data", "field"),
+    [
+        (cc.DatabaseConfig, {"name": "UPPER"}, "name"),
+        (cc.ServiceConfig, {"image": "x", "health_check": {"path": "bad"}}, "health_check.path"),
+        (
+            BucketConfig,
+            {"name": "ok-name", "lifecycle": [{"expire_days": 0}]},
+            "lifecycle.0.expire_days",
+        ),
+        (BucketConfig, {"name": "Not_A_Bucket"}, "name"),
+    ],
+)
+def test_a_mapping_validated_into_a_model_names_the_nested_field(
+    model: type[cc.ServiceConfig], data: dict[str, object], field: str
+) -> None:
+    """``model_validate`` of a mapping (what every method taking a config does) and nested
+    models report the full path of the bad field, once, not ``(model)``."""
+    with pytest.raises(cc.ConfigurationError) as info:
+        model.model_validate(data)
+    assert info.value.field == field
+    assert "(model)" not in str(info.value)
+    assert str(info.value).count("invalid ") == 1, str(info.value)

@@ -45,7 +45,7 @@ def test_honest_partial_driver_is_conformant_with_unsupported_tests() -> None:
     assert report.outcome_of("test_secrets_versions") == "unsupported"
     assert report.outcome_of("test_secrets_round_trip") == "passed"
     counts = report.counts()
-    for capability in ("compute", "database", "cache", "dns", "waf"):
+    for capability in ("compute", "database", "cache", "dns", "waf", "storage"):
         assert counts[capability]["unsupported"] > 0, capability
         assert counts[capability]["passed"] == counts[capability]["failed"] == 0, capability
         assert report.capability_status(capability) == "unsupported"
@@ -76,3 +76,23 @@ def test_target_without_fault_injection_reports_not_testable() -> None:
         "test_secrets_hygiene_errors",
     }
     assert "no fault injector" in report.to_json()["unsupported"]["test_secrets_read_retried"]
+
+
+def test_storage_without_probes_or_faults_reports_not_testable() -> None:
+    """A target that cannot seed unmanaged buckets, corrupt bytes or inject faults: the tests
+    needing them are *not testable*, the rest pass."""
+    report = run_suite(
+        TARGET,
+        target_options={"variant": "no_fault_injection", "storage_probes": False},
+        capabilities=["storage"],
+    )
+    assert report.conformant, report.format_text()
+    not_testable = {r.name for r in report.results if r.outcome == "not_testable"}
+    assert not_testable == {
+        "test_storage_error_mapping_and_retries",
+        "test_storage_unmanaged_buckets_untouched",
+        "test_storage_integrity_corruption_is_an_error",
+    }
+    reasons = report.to_json()["unsupported"]
+    assert "BucketSeeder" in reasons["test_storage_unmanaged_buckets_untouched"]
+    assert "ObjectCorrupter" in reasons["test_storage_integrity_corruption_is_an_error"]

@@ -164,7 +164,29 @@ def _record(schema: dict[str, Any]) -> None:
     schema["anyOf"] = branches
 
 
+def _bucket(schema: dict[str, Any]) -> None:
+    from ._storage import BUCKET_PATTERN, ORIGIN_PATTERN
+
+    for field, extra in (("name", {"pattern": BUCKET_PATTERN}), ("tags", TAGS_SCHEMA)):
+        prop = prop_of(schema, field)
+        if prop is not None:
+            _merge(prop, extra)
+    origins = prop_of(schema, "cors_origins")
+    if origins is not None:
+        origins["items"] = {"type": "string", "pattern": ORIGIN_PATTERN}
+
+
+def _lifecycle(schema: dict[str, Any]) -> None:
+    from ._storage import PREFIX_PATTERN
+
+    prop = prop_of(schema, "prefix")
+    if prop is not None:
+        _merge(prop, {"pattern": PREFIX_PATTERN, "maxLength": 1024})
+
+
 _TIGHTEN: dict[str, Callable[[dict[str, Any]], None]] = {
+    "BucketConfig": _bucket,
+    "LifecycleRule": _lifecycle,
     "ServiceConfig": _service,
     "DatabaseConfig": _named,
     "CacheConfig": _named,
@@ -264,6 +286,15 @@ def filter_for(schema: dict[str, Any], provider: CloudProvider) -> None:
             cap = Capability.DATABASE if title == "DatabaseConfig" else Capability.CACHE
             for field in ("high_availability", "tls"):
                 if field in node.get("properties", {}) and not has(cap, field):
+                    drop_property(node, field)
+        elif title == "BucketConfig":
+            for field, feature in (
+                ("versioning", "versioning"),
+                ("public_read", "public"),
+                ("lifecycle", "lifecycle"),
+                ("cors_origins", "cors"),
+            ):
+                if not has(Capability.STORAGE, feature):
                     drop_property(node, field)
         elif title == "ManagedRule":
             rset = prop_of(node, "set")

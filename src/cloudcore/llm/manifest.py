@@ -7,7 +7,11 @@ parameter schema (:func:`cloudcore.llm.schemas.tool_parameters`) and its hints f
 
 * write tools (anything not read-only) are left out unless ``allow_writes=True``;
 * ``get_secret`` is left out unless ``allow_secret_values=True``; no other tool ever returns a
-  secret value (listings carry names, endpoints name the secret holding a password).
+  secret value (listings carry names, endpoints name the secret holding a password);
+* object content goes in and out of tools as text or base64, never as a local path:
+  ``put_object`` takes ``{"text": ...}`` or ``{"base64": ...}``, and ``download_object`` (which
+  writes a file on the server) is never a tool (:mod:`cloudcore.llm._storage`). ``presign`` is a
+  write: a URL it returns grants access to anyone holding it.
 
 Formats (:func:`tools`):
 
@@ -38,6 +42,7 @@ from pydantic import BaseModel, SecretStr, ValidationError
 
 from ..capabilities import OPERATIONS, OperationInfo
 from ..errors import CloudcoreError, ConfigurationError, PermissionDenied, Unsupported
+from ._storage import NOT_TOOLS, object_for_tool, objects_for_tool
 from .schemas import (
     SEMANTIC_RULES,
     applicable_types,
@@ -80,6 +85,9 @@ _RULES_BY_OPERATION: dict[str, tuple[str, ...]] = {
         "a CNAME has exactly one value",
     ),
     "configure_waf": ("WAF rule names are unique",),
+    "create_bucket": ("noncurrent expiry needs a versioned bucket",),
+    "put_object": ("object metadata is at most 2,048 bytes of keys and values",),
+    "presign": ("presign takes a content_type only for method PUT",),
 }
 
 
@@ -139,7 +147,7 @@ def list_tools(
     """
     out = []
     for name, info in OPERATIONS.items():
-        if not operation_available(provider, name):
+        if name in NOT_TOOLS or not operation_available(provider, name):
             continue
         if not allow_writes and not info.read_only:
             continue
@@ -317,6 +325,14 @@ def call_tool(
     info = OPERATIONS.get(name)
     if info is None:
         return _error(ConfigurationError(f"unknown tool {name!r}", field="name"))
+    if name in NOT_TOOLS:
+        return _error(
+            PermissionDenied(
+                f"{name} writes a file on the server and is not offered as a tool "
+                "(get_object returns the content)",
+                operation=name,
+            )
+        )
     if not info.read_only and not allow_writes:
         return _error(
             PermissionDenied(
@@ -346,6 +362,10 @@ def call_tool(
         result = getattr(provider, name)(**kwargs)
         if name == "get_secret":
             return ToolResult(True, {"key": kwargs["key"], "value": to_json(result, reveal=True)})
+        if name == "get_object":
+            return ToolResult(True, object_for_tool(result))
+        if name == "list_objects":
+            return ToolResult(True, objects_for_tool(result))
         return ToolResult(True, to_json(result))
     except CloudcoreError as exc:
         return _error(exc)

@@ -53,6 +53,7 @@ from ..models import (
     WAFRuleSet,
 )
 from ..models.secrets import SecretVersion
+from ..models.storage import BucketConfig
 from ._jsonschema import (
     ADDRESS_OR_HOST,
     FQDN_PATTERN,
@@ -66,6 +67,7 @@ from ._jsonschema import (
     self_contained,
     tighten_nullable,
 )
+from ._storage import STORAGE_PARAM_TYPES
 
 if TYPE_CHECKING:
     from ..protocol import CloudProvider
@@ -105,6 +107,10 @@ SEMANTIC_RULES: dict[str, str] = {
     "must be 'PRIORITY WEIGHT PORT TARGET'": "SRV values are 'PRIORITY WEIGHT PORT TARGET'",
     "TXT value longer than": "TXT values are at most 4000 characters",
     "larger than": "secret values are at most 64 KiB once UTF-8 encoded",
+    "1024 bytes": "object keys and prefixes are at most 1,024 bytes once UTF-8 encoded",
+    "bytes of keys and values": "object metadata is at most 2,048 bytes of keys and values",
+    "noncurrent_expire_days needs versioning": "noncurrent expiry needs a versioned bucket",
+    "only a PUT URL signs a content type": "presign takes a content_type only for method PUT",
 }
 """Cross-field rules a JSON Schema here does not express, keyed by a fragment of the
 :class:`~cloudcore.errors.ConfigurationError` message that reports them. Values an agent builds
@@ -151,6 +157,7 @@ _OP_PARAM_TYPES: dict[tuple[str, str], Any] = {
     ("create_dns_record", "target"): Annotated[
         str, AfterValidator(_check_host_or_ip), WithJsonSchema(ADDRESS_OR_HOST)
     ],
+    **STORAGE_PARAM_TYPES,  # "key" is an object key there, "name" a bucket name
 }
 
 
@@ -169,6 +176,7 @@ CONFIG_MODELS: dict[ResourceType, type[BaseModel]] = {
     ResourceType.DNS_RECORD: DNSRecord,
     ResourceType.WAF_POLICY: WAFRuleSet,
     ResourceType.SECRET: SecretVersion,
+    ResourceType.BUCKET: BucketConfig,
 }
 """The model describing each resource type's configuration (a secret's never has its value)."""
 
@@ -197,6 +205,18 @@ OPERATIONS_BY_TYPE: dict[ResourceType, tuple[str, ...]] = {
         "list_secret_versions",
         "delete_secret",
     ),
+    ResourceType.BUCKET: (  # download_object is no tool: it writes a local file
+        "get_bucket",
+        "list_objects",
+        "head_object",
+        "get_object",
+        "put_object",
+        "copy_object",
+        "delete_object",
+        "presign",
+        "create_bucket",
+        "delete_bucket",
+    ),
 }
 """Protocol operations that apply to each resource type."""
 
@@ -217,6 +237,7 @@ RELATIONSHIPS_BY_TYPE: dict[ResourceType, tuple[ResourceType, ...]] = {
     ResourceType.DNS_RECORD: (ResourceType.DNS_ZONE,),
     ResourceType.WAF_POLICY: (),
     ResourceType.SECRET: (),
+    ResourceType.BUCKET: (),
 }
 """Types a resource of each type may relate to (a database's backups and password secret...)."""
 
@@ -227,6 +248,7 @@ OPERATION_FEATURES: dict[str, tuple[Capability, tuple[str, ...]]] = {
     "restore_database": (Capability.DATABASE, ("restore",)),
     "get_secret": (Capability.SECRETS, ("read",)),
     "list_secret_versions": (Capability.SECRETS, ("versions",)),
+    "presign": (Capability.STORAGE, ("presign",)),
 }
 """Features an operation needs beyond its capability (the core raises Unsupported without)."""
 
@@ -299,6 +321,9 @@ def tool_parameters(provider: CloudProvider, operation: str) -> dict[str, Any]:
     """An operation's parameter schema as offered by ``provider``: only declared features."""
     schema = operation_parameters(operation)
     if operation == "get_secret" and not provider.supports(Capability.SECRETS, "versions"):
+        drop_property(schema, "version")
+    versioned_reads = ("get_object", "head_object", "delete_object")
+    if operation in versioned_reads and not provider.supports(Capability.STORAGE, "versioning"):
         drop_property(schema, "version")
     filter_for(schema, provider)
     return schema

@@ -40,6 +40,7 @@ from .discovery import (
 )
 from .dns import DNSRecord, RecordType, infer_record, normalize_fqdn, zone_for
 from .secrets import SecretVersion
+from .storage import Bucket, BucketConfig, LifecycleRule, ObjectInfo
 from .waf import (
     GeoRule,
     IPRule,
@@ -58,6 +59,8 @@ __all__ = [
     "NAME_TAG_KEY",
     "Autoscaling",
     "BackupRef",
+    "Bucket",
+    "BucketConfig",
     "CacheConfig",
     "CacheEndpoint",
     "DNSRecord",
@@ -67,11 +70,13 @@ __all__ = [
     "GeoRule",
     "HealthCheck",
     "IPRule",
+    "LifecycleRule",
     "LogEntry",
     "ManagedRule",
     "ManagedSet",
     "Model",
     "Name",
+    "ObjectInfo",
     "OperationSchema",
     "PathRule",
     "RateLimitRule",

@@ -110,19 +110,35 @@ class SizeClass(StrEnum):
     XLARGE = "xlarge"
 
 
-def _describe(exc: ValidationError, model: str) -> tuple[str, str | None]:
-    parts = []
-    first_field: str | None = None
+def _problems(exc: ValidationError) -> list[tuple[str, str]]:
+    """``(dotted location, message)`` of each error. A nested model (or a model validated from
+    a mapping, whose custom ``__init__`` pydantic calls) raises its own ``ConfigurationError``
+    inside the outer validation: its problems are spliced in under their full path, so the
+    error names ``lifecycle.0.expire_days``, not ``lifecycle.0`` or ``(model)``."""
+    out: list[tuple[str, str]] = []
     for err in exc.errors():
-        loc = ".".join(str(p) for p in err["loc"]) or "(model)"
-        first_field = first_field or loc
+        loc = ".".join(str(p) for p in err["loc"])
+        inner = (err.get("ctx") or {}).get("error")
+        nested: list[tuple[str, str]] | None = getattr(inner, "problems", None)
+        if isinstance(inner, ConfigurationError) and nested:
+            out += [(".".join(p for p in (loc, sub) if p), msg) for sub, msg in nested]
+            continue
         msg = err["msg"]
         value = err.get("input")
         secretish = any(word in loc.lower() for word in _SECRETISH)
         if isinstance(value, int | float) and not isinstance(value, bool) and not secretish:
             msg = f"{msg} (got {value!r})"
-        parts.append(f"{loc}: {msg}")
-    return f"invalid {model}: " + "; ".join(parts), first_field
+        out.append((loc, msg))
+    return out
+
+
+def _error(exc: ValidationError, model: str) -> ConfigurationError:
+    problems = _problems(exc)
+    text = "; ".join(f"{loc or '(model)'}: {msg}" for loc, msg in problems)
+    first = next((loc or "(model)" for loc, _ in problems), None)
+    error = ConfigurationError(f"invalid {model}: {text}", field=first)
+    error.problems = problems  # type: ignore[attr-defined]
+    return error
 
 
 class Model(BaseModel):
@@ -140,8 +156,7 @@ class Model(BaseModel):
         try:
             super().__init__(**data)
         except ValidationError as exc:
-            message, field = _describe(exc, type(self).__name__)
-            raise ConfigurationError(message, field=field) from None
+            raise _error(exc, type(self).__name__) from None
 
     @classmethod
     def model_validate(cls, obj: Any, *args: Any, **kwargs: Any) -> Self:
@@ -149,8 +164,7 @@ class Model(BaseModel):
         try:
             return super().model_validate(obj, *args, **kwargs)
         except ValidationError as exc:
-            message, field = _describe(exc, cls.__name__)
-            raise ConfigurationError(message, field=field) from None
+            raise _error(exc, cls.__name__) from None
 
     @classmethod
     def model_validate_json(
@@ -160,8 +174,7 @@ class Model(BaseModel):
         try:
             return super().model_validate_json(json_data, *args, **kwargs)
         except ValidationError as exc:
-            message, field = _describe(exc, cls.__name__)
-            raise ConfigurationError(message, field=field) from None
+            raise _error(exc, cls.__name__) from None
 
 
 TTL = Annotated[int, Field(ge=1, le=2_147_483_647)]

@@ -23,6 +23,7 @@ class ResourceType(StrEnum):
     DNS_RECORD = "dns_record"
     WAF_POLICY = "waf_policy"
     SECRET = "secret"
+    BUCKET = "bucket"
 
 
 _ID_RE = re.compile(r"\Acloudcore:([a-z0-9_-]+):([^:\x00-\x1f]*):([a-z_]+)/([^\x00-\x1f]+)\Z")

@@ -8,7 +8,7 @@ data, and implement the ``_`` methods of what they declare. Nothing else.
 
 Layout: :mod:`._core` holds what every provider shares (meta, retries, error mapping, events);
 each capability has one module (``compute``, ``database``, ``cache``, ``dns``, ``waf``,
-``secrets``, ``discovery``) holding its protocol, its public methods with the default driver
+``secrets``, ``storage``, ``discovery``) holding its protocol, its public methods with the default driver
 hooks, and its routing in a composition. Adding a capability adds a module and one base class
 below, in :class:`cloudcore.CloudProvider` and in :class:`cloudcore.CompositeProvider`.
 """
@@ -22,6 +22,7 @@ from .database import DatabaseMethods
 from .discovery import DiscoveryMethods
 from .dns import DNSMethods
 from .secrets import SecretsMethods
+from .storage import StorageMethods
 from .waf import WAFMethods
 
 __all__ = ["CAPABILITY_METHODS", "BaseProvider", "ProviderCore", "RouterCore", "coerce"]
@@ -34,6 +35,7 @@ class BaseProvider(
     DNSMethods,
     WAFMethods,
     SecretsMethods,
+    StorageMethods,
     DiscoveryMethods,
     ProviderCore,
 ):
@@ -61,6 +63,7 @@ CAPABILITY_METHODS: tuple[type[ProviderCore], ...] = (
     DNSMethods,
     WAFMethods,
     SecretsMethods,
+    StorageMethods,
     DiscoveryMethods,
 )
 """The capability mixins of :class:`BaseProvider`, in protocol order (docs are generated

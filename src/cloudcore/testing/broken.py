@@ -22,11 +22,13 @@ from pydantic import SecretStr
 from ..capabilities import Capability
 from ..errors import CloudcoreError, NotFound, TransientError
 from ..models import DatabaseEndpoint, DeploymentResult, DNSRecord, Resource, ResourceType, WAFRule
+from . import broken_storage as bs
 from .faults import FaultQueue, attach
 from .memory import MemoryProvider
 from .memory.compute import config_hash
-from .memory.target import MemoryProbe
-from .probes import attach_probe
+from .memory.target import MemoryProbe, MemoryStorageProbe
+from .probes import attach_bucket_seeder, attach_corrupter, attach_probe
+from .wire import attach_wire_counter
 
 __all__ = ["CONTROLS", "VARIANTS", "Variant", "broken_target"]
 
@@ -374,6 +376,75 @@ VARIANTS: dict[str, Variant] = {
         "test_waf_converges",
         "test_waf_error_mapping_and_retries",
     ),
+    # ---------------------------------------------------------------- storage
+    "object_list_drops_last_page": _v(
+        bs.ObjectListDropsLastPage,
+        "storage",
+        "object listings cross pages",
+        "test_storage_list_pages",
+        "test_storage_error_mapping_and_retries",  # a listing resumed after a page loses keys
+    ),
+    "prefix_leaks_siblings": _v(
+        bs.PrefixLeaksSiblings,
+        "storage",
+        "a prefix matches only keys starting with it",
+        "test_storage_list_sibling_prefixes",
+    ),
+    "no_checksum_verification": _v(
+        bs.NoChecksumVerification,
+        "storage",
+        "corrupted data is an IntegrityError, never data",
+        "test_storage_integrity_corruption_is_an_error",
+    ),
+    "bucket_create_not_idempotent": _v(
+        bs.BucketCreateNotIdempotent,
+        "storage",
+        "create_bucket with an unchanged config writes nothing",
+        "test_storage_create_bucket_is_idempotent",
+        "test_storage_get_bucket_round_trip",
+    ),
+    "deletes_non_empty_bucket": _v(
+        bs.DeletesNonEmptyBucket,
+        "storage",
+        "a non-empty bucket is deleted only with force",
+        "test_storage_delete_bucket_refuses_non_empty",
+    ),
+    "presign_never_expires": _v(
+        bs.PresignNeverExpires,
+        "storage",
+        "a presigned URL is refused after it expires",
+        "test_storage_presign_expired_refused",
+    ),
+    "lists_unmanaged_buckets": _v(
+        bs.ListsUnmanagedBuckets,
+        "storage",
+        "buckets cloudcore does not manage are never listed",
+        "test_storage_unmanaged_buckets_untouched",
+    ),
+    "versions_overwritten": _v(
+        bs.VersionsOverwritten,
+        "storage",
+        "a versioned bucket keeps every version",
+        "test_storage_versions",
+    ),
+    "delete_missing_object_fails": _v(
+        bs.DeleteMissingObjectFails,
+        "storage",
+        "delete of a missing object succeeds",
+        "test_storage_delete_missing_object_succeeds",
+    ),
+    "swallows_list_errors": _v(
+        bs.SwallowsListErrors,
+        "storage",
+        "a failed listing page is an error or retried, never a short listing",
+        "test_storage_error_mapping_and_retries",
+    ),
+    "copy_loses_metadata": _v(
+        bs.CopyLosesMetadata,
+        "storage",
+        "a copy keeps content type and metadata",
+        "test_storage_copy_object",
+    ),
 }
 """Every broken variant by name."""
 
@@ -420,16 +491,25 @@ CONTROLS: dict[str, type[MemoryProvider]] = {
 
 
 @contextmanager
-def broken_target(variant: str, **options: Any) -> Iterator[MemoryProvider]:
-    """Yield a fresh provider of the broken ``variant`` (a test target, like the memory one)."""
+def broken_target(
+    variant: str, *, storage_probes: bool = True, **options: Any
+) -> Iterator[MemoryProvider]:
+    """Yield a fresh provider of the broken ``variant`` (a test target, like the memory one);
+    ``storage_probes=False`` leaves out the bucket seeder and object corrupter."""
     options.setdefault("zones", ("example.com", "example.org"))
     options.setdefault("page_size", 10)
     options.setdefault("retry", {"initial_delay": 0.01, "max_delay": 0.05, "jitter": 0.0})
+    options.setdefault("multipart_threshold", 64 * 1024)
     cls = CONTROLS[variant] if variant in CONTROLS else VARIANTS[variant].cls
     provider = cls(**options)
     if isinstance(provider.faults, FaultQueue):
         attach(provider, provider.faults)
+    attach_wire_counter(provider, provider.wire)
     attach_probe(provider, MemoryProbe(provider))
+    if storage_probes:
+        storage = MemoryStorageProbe(provider)
+        attach_bucket_seeder(provider, storage)
+        attach_corrupter(provider, storage)
     try:
         yield provider
     finally:

@@ -16,6 +16,8 @@ from ...events import emit_api_call
 from ...models import MANAGED_BY_KEY, MANAGED_BY_VALUE, NAME_TAG_KEY, normalize_fqdn, utcnow
 from ...provider import BaseProvider
 from ..faults import Fault, FaultQueue
+from ..wire import WireTally
+from .blobs import open_blob_store
 from .state import MemoryState
 
 T = TypeVar("T")
@@ -34,6 +36,9 @@ class MemoryCore(BaseProvider):
         latency: Seconds added to every internal call, to simulate a remote provider.
         region: A region label for resource ids.
         retry: The core retry policy (see :class:`cloudcore.RetryPolicy`).
+        multipart_threshold: Objects larger than this many bytes are uploaded in parts of this
+            size (``CreateMultipartUpload``, one ``UploadPart`` per part, ``Complete...``), as
+            the cloud drivers do; 1 KiB to 5 GiB (S3's largest single PUT).
     """
 
     name = "memory"
@@ -50,6 +55,7 @@ class MemoryCore(BaseProvider):
         latency: float = 0.0,
         region: str | None = None,
         retry: Any = None,
+        multipart_threshold: int = 8 * 1024 * 1024,
     ) -> None:
         super().__init__(region=region, retry=retry)
         if isinstance(page_size, bool) or not isinstance(page_size, int) or page_size < 1:
@@ -60,7 +66,18 @@ class MemoryCore(BaseProvider):
             self._zones = tuple(sorted({normalize_fqdn(z) for z in zones}))
         except ValueError as exc:
             raise ConfigurationError(f"zones: {exc}", field="zones") from None
+        if (
+            isinstance(multipart_threshold, bool)
+            or not isinstance(multipart_threshold, int)
+            or not 1024 <= multipart_threshold <= 5 * 1024**3  # one PUT carries 5 GiB at most
+        ):
+            raise ConfigurationError(
+                "multipart_threshold: whole bytes from 1 KiB to 5 GiB", field="multipart_threshold"
+            )
         self._state = MemoryState(state_file)
+        self._blobs = open_blob_store(self._state.path)
+        self.multipart_threshold = multipart_threshold
+        self.wire = WireTally()
         self.page_size = page_size
         self.latency = latency
         self.faults = FaultQueue()
@@ -69,7 +86,15 @@ class MemoryCore(BaseProvider):
 
     # ----------------------------------------------------------- primitives
     def _api(self, api: str, *, mutating: bool) -> None:
-        """One internal "API call": counted, subject to latency and injected faults."""
+        """One internal "API call": counted, subject to latency and injected faults; a
+        mutating one marks the open state transaction as changed (call it inside one)."""
+        self._api_call(api, mutating=mutating)
+        if mutating:
+            self._state.mark_dirty()
+
+    def _api_call(self, api: str, *, mutating: bool) -> None:
+        """An API call that changes no state here (an object part streamed into a blob)."""
+        self.wire.count(api, mutating=mutating)
         emit_api_call(self.name, "memory", api, mutating=mutating)
         if self.latency:
             time.sleep(self.latency)
@@ -81,8 +106,6 @@ class MemoryCore(BaseProvider):
             if fault.kind == "transient":
                 raise TransientError(f"{api}: service unavailable (injected)")
             time.sleep(fault.seconds)
-        if mutating:
-            self._state.mark_dirty()
 
     def _read(self, api: str, fn: Callable[[dict[str, Any]], T]) -> T:
         with self._state.open() as data:

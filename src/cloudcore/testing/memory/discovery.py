@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from ...llm.schemas import METRICS_BY_TYPE, OPERATIONS_BY_TYPE
-from ...models import Resource, ResourceType, resource_id
+from ...models import MANAGED_BY_KEY, MANAGED_BY_VALUE, Resource, ResourceType, resource_id
 from ._core import MemoryCore
 from .data import cache_auth_key, db_password_key
 
@@ -15,7 +15,8 @@ RT = ResourceType
 
 
 class MemoryDiscovery(MemoryCore):
-    """Lists services, databases, backups, caches, zones, records, WAF policies and secrets."""
+    """Lists services, databases, backups, caches, zones, records, WAF policies, secrets and
+    buckets (managed ones; objects are data, not resources)."""
 
     def _rid(self, rtype: ResourceType, name: str) -> str:
         return resource_id(self.name, self._region, rtype, name)
@@ -124,6 +125,24 @@ class MemoryDiscovery(MemoryCore):
                     key,
                     created=entry["created"],
                     attributes={"versions": len(entry["versions"])},
+                )
+            )
+        for name, entry in sorted(data["buckets"].items()):
+            if entry["tags"].get(MANAGED_BY_KEY) != MANAGED_BY_VALUE:
+                continue  # never a bucket cloudcore does not manage
+            cfg = entry["config"]
+            out.append(
+                self._res(
+                    RT.BUCKET,
+                    name,
+                    tags=cfg["tags"],
+                    created=entry["created"],
+                    attributes={
+                        "versioning": cfg["versioning"],
+                        "public_read": cfg["public_read"],
+                        "lifecycle_rules": len(cfg["lifecycle"]),
+                        "cors_origins": list(cfg["cors_origins"]),
+                    },
                 )
             )
         return out

@@ -10,7 +10,16 @@ def cloudcore_register_drivers(register: RegisterDriver) -> None:
     register(
         name="memory",
         factory="cloudcore.testing.memory.provider:MemoryProvider",
-        capabilities=("compute", "database", "cache", "dns", "waf", "secrets", "discovery"),
+        capabilities=(
+            "compute",
+            "database",
+            "cache",
+            "dns",
+            "waf",
+            "secrets",
+            "storage",
+            "discovery",
+        ),
         test_target="cloudcore.testing.memory.target:memory_target",
         description="In-process reference driver and test double (every capability)",
     )

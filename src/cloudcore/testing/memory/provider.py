@@ -7,11 +7,14 @@ from .data import MemoryData
 from .discovery import MemoryDiscovery
 from .edge import MemoryEdge
 from .secrets import MemorySecrets
+from .storage import MemoryStorage
 
 __all__ = ["MemoryProvider"]
 
 
-class MemoryProvider(MemoryCompute, MemoryData, MemoryEdge, MemorySecrets, MemoryDiscovery):
+class MemoryProvider(
+    MemoryCompute, MemoryData, MemoryEdge, MemorySecrets, MemoryStorage, MemoryDiscovery
+):
     """Every capability and feature, with the full promised semantics, in memory.
 
     It is the reference the conformance suite is checked against and a fake for users' own

@@ -27,7 +27,17 @@ __all__ = ["MemoryState", "empty_state"]
 
 T = TypeVar("T")
 
-SECTIONS = ("services", "databases", "backups", "caches", "zones", "waf", "secrets", "counters")
+SECTIONS = (
+    "services",
+    "databases",
+    "backups",
+    "caches",
+    "zones",
+    "waf",
+    "secrets",
+    "buckets",
+    "counters",
+)
 
 
 def empty_state() -> dict[str, Any]:

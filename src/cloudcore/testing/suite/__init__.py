@@ -19,6 +19,7 @@ from .database import DatabaseSuite
 from .discovery import DiscoverySuite
 from .dns import DNSSuite
 from .secrets import SecretsSuite
+from .storage import StorageSuite
 from .waf import WAFSuite
 
 __all__ = [
@@ -30,6 +31,7 @@ __all__ = [
     "DatabaseSuite",
     "DiscoverySuite",
     "SecretsSuite",
+    "StorageSuite",
     "SuiteBase",
     "WAFSuite",
     "not_testable",
@@ -38,7 +40,14 @@ __all__ = [
 
 
 class ConformanceSuite(
-    ComputeSuite, DatabaseSuite, CacheSuite, DNSSuite, WAFSuite, SecretsSuite, DiscoverySuite
+    ComputeSuite,
+    DatabaseSuite,
+    CacheSuite,
+    DNSSuite,
+    WAFSuite,
+    SecretsSuite,
+    StorageSuite,
+    DiscoverySuite,
 ):
     """Every capability's tests. Subclass it as ``Test<Driver>`` and set ``target``.
 

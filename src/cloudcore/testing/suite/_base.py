@@ -106,6 +106,14 @@ class ConformanceOptions:
         service_port: Port of the test service.
         concurrency: Threads used by the concurrency tests.
         services: How many services the compute listing test deploys (``0`` skips it).
+        object_page_size: Objects per page of ``list_objects``; ``None`` reads the provider's
+            ``object_page_size``, then its ``page_size`` (unknown: the page tests use 25 keys
+            and cannot aim at exact page boundaries).
+        multipart_threshold: Bytes above which the driver uploads in parts; ``None`` reads
+            ``provider.multipart_threshold`` (else 8 MiB). The round trip writes an object
+            just above two parts.
+        presign_upload_bytes: Size of the object the presigned-upload test sends (5 MB, what
+            a browser upload of a photo is).
     """
 
     zone: str = "example.com"
@@ -119,6 +127,9 @@ class ConformanceOptions:
     service_port: int = 8080
     concurrency: int = 8
     services: int | None = None
+    object_page_size: int | None = None
+    multipart_threshold: int | None = None
+    presign_upload_bytes: int = 5 * 1024 * 1024
 
     @classmethod
     def build(cls, values: dict[str, Any] | None) -> ConformanceOptions:
@@ -138,6 +149,24 @@ class ConformanceOptions:
             return self.page_size
         size = getattr(provider, "page_size", None)
         return size if isinstance(size, int) and not isinstance(size, bool) and size > 0 else None
+
+    def object_page(self, provider: object) -> int | None:
+        """Objects per ``list_objects`` page for ``provider`` (``None`` when unknown)."""
+        if self.object_page_size is not None:
+            return self.object_page_size
+        size = getattr(provider, "object_page_size", None)
+        if isinstance(size, int) and not isinstance(size, bool) and size > 0:
+            return size
+        return self.page(provider)
+
+    def multipart(self, provider: object) -> int:
+        """The multipart threshold in effect for ``provider``, in bytes."""
+        if self.multipart_threshold is not None:
+            return self.multipart_threshold
+        size = getattr(provider, "multipart_threshold", None)
+        if isinstance(size, int) and not isinstance(size, bool) and size > 0:
+            return size
+        return 8 * 1024 * 1024
 
     def past_one_page(self, provider: object) -> int:
         """How many items to create so a listing crosses at least one page boundary."""
@@ -405,6 +434,21 @@ def _probe(capability: str, feature: str | None) -> Probe:
         if feature:
             return lambda p, o: p.configure_waf([sample_rule(feature)], o.waf_target)
         return lambda p, o: p.get_waf_rules(o.waf_target)
+    if c is Capability.STORAGE:
+        from ...models.storage import BucketConfig, LifecycleRule
+
+        storage_probes: dict[str, Probe] = {
+            "versioning": lambda p, o: p.head_object(name, "probe", version="1"),
+            "presign": lambda p, o: p.presign(name, "probe"),
+            "lifecycle": lambda p, o: p.create_bucket(
+                BucketConfig(name=name, lifecycle=(LifecycleRule(expire_days=1),))
+            ),
+            "cors": lambda p, o: p.create_bucket(
+                BucketConfig(name=name, cors_origins=("https://example.com",))
+            ),
+            "public": lambda p, o: p.create_bucket(BucketConfig(name=name, public_read=True)),
+        }
+        return storage_probes.get(feature or "", lambda p, o: p.list_buckets())
     if c is Capability.SECRETS:
         if feature == "versions":
             return lambda p, o: p.list_secret_versions("cct/probe")

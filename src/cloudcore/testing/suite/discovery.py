@@ -18,6 +18,7 @@ from ...models import (
     ResourceType,
     parse_resource_id,
 )
+from ...models.storage import BucketConfig
 from ._base import (
     ConformanceOptions,
     Names,
@@ -86,6 +87,11 @@ def _create_one_of_each(
         cleanup.append(lambda: provider.delete_cache(cache))
         provider.provision_cache(_cache_config(provider, cache))
         made[(R.CACHE, cache)] = "cache"
+    if provider.supports(Capability.STORAGE):
+        bucket = names.name(names.unique("disc-bucket"))
+        cleanup.append(lambda: provider.delete_bucket(bucket, force=True))
+        provider.create_bucket(BucketConfig(name=bucket, tags={"team": "discovery"}))
+        made[(R.BUCKET, bucket)] = "storage"
     return made
 
 
