@@ -87,7 +87,7 @@ ACTIONS: dict[Capability, tuple[str, ...]] = {
         "elasticache:CreateCacheSubnetGroup",
     ),
     C.DNS: (
-        "route53:ListHostedZones",
+        "route53:ListHostedZonesByName",
         "route53:ListResourceRecordSets",
         "route53:ChangeResourceRecordSets",
     ),

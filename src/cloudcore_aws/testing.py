@@ -181,7 +181,6 @@ class MotoTarget:
         prov.subnets, prov.security_groups = self.subnets, self.security_groups
         prov._cluster_ready = False
         prov._log_groups_ready.clear()
-        prov._zones = None
         with prov._known_lock:
             prov._known_managed.clear()
 
