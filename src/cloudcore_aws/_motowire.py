@@ -207,6 +207,8 @@ class WireCountingApp:
             self.wire.count(what, mutating=mutating)
             if what == "ListHostedZonesByName":
                 return _zones_by_name(self.app, environ, start_response)
+            if what == "ListHealthChecks":
+                return _health_checks(self.app, environ, start_response)
             return _drain(self.app(environ, start_response))
         finally:
             self.wire.add_time(time.perf_counter() - start)
@@ -308,6 +310,41 @@ def _zones_by_name(
         ET.SubElement(out, f"{{{_R53_NS}}}NextHostedZoneId").text = next_id
     ET.SubElement(out, f"{{{_R53_NS}}}MaxItems").text = str(max_items)
     body = b'<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(out)
+    headers = [(k, v) for k, v in captured["headers"] if k.lower() != "content-length"]
+    start_response(captured["status"], [*headers, ("Content-Length", str(len(body)))])
+    return [body]
+
+
+def _health_checks(
+    app: Callable[..., Iterable[bytes]],
+    environ: dict[str, Any],
+    start_response: Callable[..., Any],
+) -> list[bytes]:
+    """moto lists every health check but leaves out ``IsTruncated``, ``Marker`` and ``MaxItems``,
+    which AWS documents as always present
+    (https://docs.aws.amazon.com/Route53/latest/APIReference/API_ListHealthChecks.html); clients
+    that page (octoDNS) read them. They are added (moto never truncates)."""
+    query = dict(parse_qsl(environ.get("QUERY_STRING", ""), keep_blank_values=True))
+    captured: dict[str, Any] = {}
+
+    def capture(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+        captured["status"], captured["headers"] = status, headers
+        return lambda data: None
+
+    raw = b"".join(_drain(app(environ, capture)))
+    if not str(captured.get("status", "")).startswith("200"):
+        start_response(captured["status"], captured["headers"])
+        return [raw]
+    ET.register_namespace("", _R53_NS)
+    root = ET.fromstring(raw)  # noqa: S314 - moto's own response, on 127.0.0.1
+    for tag, value in (
+        ("IsTruncated", "false"),
+        ("Marker", query.get("marker", "")),
+        ("MaxItems", query.get("maxitems", "100")),
+    ):
+        if root.find(f"{{{_R53_NS}}}{tag}") is None:
+            ET.SubElement(root, f"{{{_R53_NS}}}{tag}").text = value
+    body = b'<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root)
     headers = [(k, v) for k, v in captured["headers"] if k.lower() != "content-length"]
     start_response(captured["status"], [*headers, ("Content-Length", str(len(body)))])
     return [body]

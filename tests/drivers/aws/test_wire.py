@@ -163,3 +163,16 @@ def test_smithy_rpc_v2_by_operation_path(aws: MotoTarget) -> None:
         ("PutMetricData",),
     )
     assert _seen(aws, lambda: cw.list_metrics()) == (1, 0, ())
+
+
+def test_list_health_checks_has_the_documented_paging_fields(aws: MotoTarget) -> None:
+    """AWS always answers IsTruncated, Marker and MaxItems (moto leaves them out; octoDNS reads
+    IsTruncated)."""
+    r53 = aws.client("route53")
+    r53.create_health_check(
+        CallerReference="hc",
+        HealthCheckConfig={"Type": "HTTP", "FullyQualifiedDomainName": "a.example.com"},
+    )
+    page = r53.list_health_checks(MaxItems="10")
+    assert len(page["HealthChecks"]) == 1
+    assert page["IsTruncated"] is False and page["MaxItems"] == "10" and page["Marker"] == ""
