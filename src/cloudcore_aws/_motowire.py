@@ -21,12 +21,9 @@ control API (``/moto-api/...``: reset, seeding) is not counted. The time spent i
 server (from the request's arrival in the application to the last byte of its body) is summed in
 :attr:`MotoWire.server_seconds`, so a benchmark can tell client time from server time.
 
-**Stricter than moto, as AWS documents it.** moto's ``ListHostedZonesByName`` returns only the
-zones named exactly ``DNSName`` and ignores ``MaxItems``; AWS returns the zones *from* that name
-on, in the order of their names with the labels reversed (``com.example.www.``), at most
-``MaxItems`` (100) per response, with ``IsTruncated``/``NextDNSName``/``NextHostedZoneId``
-(https://docs.aws.amazon.com/Route53/latest/APIReference/API_ListHostedZonesByName.html).
-The middleware answers that operation the documented way from moto's complete, sorted listing.
+**Stricter than moto, as AWS documents it**: a few Route53 operations are answered or checked
+the documented way by :mod:`cloudcore_aws._motoroute53` (zones listed by name, change batches
+checked against what the zone holds, paging fields).
 """
 
 from __future__ import annotations
@@ -35,13 +32,14 @@ import io
 import re
 import threading
 import time
-import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs, parse_qsl
 
 from cloudcore.testing.wire import WireTally
+
+from ._motoroute53 import ROUTE53_RULES
 
 __all__ = [
     "WIRE_READ_WORDS",
@@ -78,8 +76,6 @@ and ``Scan``, ``TestDNSAnswer``, ``ValidateTemplate``, ``EstimateTemplateCost``,
 _READ_RE = re.compile(rf"\A(?:{'|'.join(WIRE_READ_WORDS)})(?=[A-Z]|\Z)")
 _READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _SCOPE_RE = re.compile(r"Credential=[^/,]+/\d{8}/[^/,]+/([^/,]+)/aws4_request")
-_R53_NS = "https://route53.amazonaws.com/doc/2013-04-01/"
-_MAX_ZONES_PER_PAGE = 100  # "Route 53 returns up to 100 items in each response"
 
 
 def reads_only(operation: str) -> bool:
@@ -188,7 +184,7 @@ class WireCountingApp:
             return operation, not reads_only(operation)
         action = parse_qs(environ.get("QUERY_STRING", "")).get("Action")
         if not action and "x-www-form-urlencoded" in str(environ.get("CONTENT_TYPE", "")):
-            body = _buffer_body(environ)
+            body = buffer_body(environ)
             action = parse_qs(body.decode("utf-8", "replace")).get("Action")
         if action:
             return action[0], not reads_only(action[0])
@@ -205,16 +201,15 @@ class WireCountingApp:
             what, mutating = self.classify(environ)
             # counted before answering: a client may read the counter as soon as it has its reply
             self.wire.count(what, mutating=mutating)
-            if what == "ListHostedZonesByName":
-                return _zones_by_name(self.app, environ, start_response)
-            if what == "ListHealthChecks":
-                return _health_checks(self.app, environ, start_response)
-            return _drain(self.app(environ, start_response))
+            handler = ROUTE53_RULES.get(what)
+            if handler is not None:
+                return handler(self.app, environ, start_response)
+            return drain(self.app(environ, start_response))
         finally:
             self.wire.add_time(time.perf_counter() - start)
 
 
-def _buffer_body(environ: dict[str, Any]) -> bytes:
+def buffer_body(environ: dict[str, Any]) -> bytes:
     try:
         length = int(environ.get("CONTENT_LENGTH") or 0)
     except ValueError:
@@ -224,130 +219,13 @@ def _buffer_body(environ: dict[str, Any]) -> bytes:
     return bytes(body)
 
 
-def _drain(result: Iterable[bytes]) -> list[bytes]:
+def drain(result: Iterable[bytes]) -> list[bytes]:
     try:
         return [b"".join(result)]
     finally:
         close = getattr(result, "close", None)
         if close is not None:
             close()
-
-
-# ------------------------------------------------- ListHostedZonesByName, as AWS documents it
-def _reversed_name(name: str) -> str:
-    """``www.example.com.`` -> ``com.example.www.``: the documented sort key."""
-    labels = name.rstrip(".").split(".")
-    return ".".join(reversed(labels)) + "."
-
-
-def _zones_by_name(
-    app: Callable[..., Iterable[bytes]],
-    environ: dict[str, Any],
-    start_response: Callable[..., Any],
-) -> list[bytes]:
-    query = dict(parse_qsl(environ.get("QUERY_STRING", ""), keep_blank_values=True))
-    dns_name = query.get("dnsname")
-    zone_id = query.get("hostedzoneid")
-    try:
-        max_items = min(int(query.get("maxitems") or _MAX_ZONES_PER_PAGE), _MAX_ZONES_PER_PAGE)
-    except ValueError:
-        max_items = 0
-    if max_items < 1 or (zone_id and not dns_name):
-        # "If you specify hostedzoneid, you must also specify dnsname"; maxitems is a number
-        body = (
-            f'<ErrorResponse xmlns="{_R53_NS}"><Error><Type>Sender</Type><Code>InvalidInput'
-            "</Code><Message>Invalid hostedzoneid, dnsname or maxitems</Message></Error>"
-            "<RequestId>cloudcore-moto</RequestId></ErrorResponse>"
-        ).encode()
-        start_response("400 Bad Request", [("Content-Type", "text/xml")])
-        return [body]
-    inner = dict(environ, QUERY_STRING="")  # moto then lists every zone, sorted
-    captured: dict[str, Any] = {}
-
-    def capture(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
-        captured["status"], captured["headers"] = status, headers
-        return lambda data: None
-
-    raw = b"".join(_drain(app(inner, capture)))
-    if not str(captured.get("status", "")).startswith("200"):
-        start_response(captured["status"], captured["headers"])
-        return [raw]
-    ET.register_namespace("", _R53_NS)
-    root = ET.fromstring(raw)  # noqa: S314 - moto's own response, on 127.0.0.1
-    ns = {"r": _R53_NS}
-    holder = root.find("r:HostedZones", ns)
-    zones = list(holder) if holder is not None else []
-    keyed = [
-        (_reversed_name(z.findtext("r:Name", "", ns)), z.findtext("r:Id", "", ns), z) for z in zones
-    ]
-    keyed.sort(key=lambda item: item[0])  # stable: zones of one name keep moto's order
-    first = 0
-    if dns_name:
-        start_key = _reversed_name(dns_name)
-        first = next((i for i, (key, _, _) in enumerate(keyed) if key >= start_key), len(keyed))
-        if zone_id:
-            wanted = zone_id.rsplit("/", 1)[-1]
-            same = [
-                i
-                for i, (key, zid, _) in enumerate(keyed)
-                if key == start_key and zid.rsplit("/", 1)[-1] == wanted
-            ]
-            first = same[0] if same else first
-    page = keyed[first : first + max_items]
-    rest = keyed[first + max_items :]
-    out = ET.Element(f"{{{_R53_NS}}}ListHostedZonesByNameResponse")
-    listed = ET.SubElement(out, f"{{{_R53_NS}}}HostedZones")
-    for _, _, zone in page:
-        listed.append(zone)
-    for tag, value in (("DNSName", dns_name), ("HostedZoneId", zone_id)):
-        if value:
-            ET.SubElement(out, f"{{{_R53_NS}}}{tag}").text = value
-    ET.SubElement(out, f"{{{_R53_NS}}}IsTruncated").text = "true" if rest else "false"
-    if rest:
-        next_zone = rest[0][2]
-        ET.SubElement(out, f"{{{_R53_NS}}}NextDNSName").text = next_zone.findtext("r:Name", "", ns)
-        next_id = next_zone.findtext("r:Id", "", ns).rsplit("/", 1)[-1]
-        ET.SubElement(out, f"{{{_R53_NS}}}NextHostedZoneId").text = next_id
-    ET.SubElement(out, f"{{{_R53_NS}}}MaxItems").text = str(max_items)
-    body = b'<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(out)
-    headers = [(k, v) for k, v in captured["headers"] if k.lower() != "content-length"]
-    start_response(captured["status"], [*headers, ("Content-Length", str(len(body)))])
-    return [body]
-
-
-def _health_checks(
-    app: Callable[..., Iterable[bytes]],
-    environ: dict[str, Any],
-    start_response: Callable[..., Any],
-) -> list[bytes]:
-    """moto lists every health check but leaves out ``IsTruncated``, ``Marker`` and ``MaxItems``,
-    which AWS documents as always present
-    (https://docs.aws.amazon.com/Route53/latest/APIReference/API_ListHealthChecks.html); clients
-    that page (octoDNS) read them. They are added (moto never truncates)."""
-    query = dict(parse_qsl(environ.get("QUERY_STRING", ""), keep_blank_values=True))
-    captured: dict[str, Any] = {}
-
-    def capture(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
-        captured["status"], captured["headers"] = status, headers
-        return lambda data: None
-
-    raw = b"".join(_drain(app(environ, capture)))
-    if not str(captured.get("status", "")).startswith("200"):
-        start_response(captured["status"], captured["headers"])
-        return [raw]
-    ET.register_namespace("", _R53_NS)
-    root = ET.fromstring(raw)  # noqa: S314 - moto's own response, on 127.0.0.1
-    for tag, value in (
-        ("IsTruncated", "false"),
-        ("Marker", query.get("marker", "")),
-        ("MaxItems", query.get("maxitems", "100")),
-    ):
-        if root.find(f"{{{_R53_NS}}}{tag}") is None:
-            ET.SubElement(root, f"{{{_R53_NS}}}{tag}").text = value
-    body = b'<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root)
-    headers = [(k, v) for k, v in captured["headers"] if k.lower() != "content-length"]
-    start_response(captured["status"], [*headers, ("Content-Length", str(len(body)))])
-    return [body]
 
 
 # ---------------------------------------------------------------------------------- server

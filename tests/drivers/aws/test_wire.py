@@ -176,3 +176,49 @@ def test_list_health_checks_has_the_documented_paging_fields(aws: MotoTarget) ->
     page = r53.list_health_checks(MaxItems="10")
     assert len(page["HealthChecks"]) == 1
     assert page["IsTruncated"] is False and page["MaxItems"] == "10" and page["Marker"] == ""
+
+
+def test_change_batches_follow_route53_rules(aws: MotoTarget) -> None:
+    """AWS refuses a CREATE of an existing record set and a DELETE of a missing one or with other
+    values, all or nothing; a deleted record set can be created again (moto gets all three
+    wrong: it duplicates, and refuses the re-create when anything sorts after the name)."""
+    from botocore.exceptions import ClientError
+
+    r53 = aws.client("route53")
+
+    def change(action: str, name: str, value: str) -> dict[str, Any]:
+        rrset = {"Name": name, "Type": "A", "TTL": 60, "ResourceRecords": [{"Value": value}]}
+        return {"Action": action, "ResourceRecordSet": rrset}
+
+    def send(*changes: dict[str, Any]) -> None:
+        r53.change_resource_record_sets(
+            HostedZoneId=aws.zone_id, ChangeBatch={"Changes": list(changes)}
+        )
+
+    def names() -> list[str]:
+        sets = r53.list_resource_record_sets(HostedZoneId=aws.zone_id)["ResourceRecordSets"]
+        return [f"{r['Name']} {r['Type']}" for r in sets if r["Type"] == "A"]
+
+    send(
+        change("CREATE", "a.example.com", "192.0.2.1"),
+        change("CREATE", "z.example.com", "192.0.2.2"),
+    )
+    for bad in (
+        [
+            change("CREATE", "b.example.com", "192.0.2.3"),
+            change("CREATE", "a.example.com", "192.0.2.9"),
+        ],
+        [change("DELETE", "missing.example.com", "192.0.2.1")],
+        [change("DELETE", "a.example.com", "192.0.2.99")],
+    ):
+        with pytest.raises(ClientError) as info:
+            send(*bad)
+        assert info.value.response["Error"]["Code"] == "InvalidChangeBatch"
+    assert names() == ["a.example.com. A", "z.example.com. A"]  # nothing of a refused batch
+    send(change("DELETE", "a.example.com", "192.0.2.1"))
+    send(change("CREATE", "a.example.com", "192.0.2.1"))  # the same set again
+    send(
+        change("DELETE", "z.example.com", "192.0.2.2"),
+        change("CREATE", "z.example.com", "192.0.2.7"),
+    )
+    assert names() == ["a.example.com. A", "z.example.com. A"]
