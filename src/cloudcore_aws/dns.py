@@ -55,6 +55,7 @@ from ._dnsvalues import (
     fqdn,
     value_for_read,
 )
+from ._errors import error_code
 
 __all__ = [
     "AWSDNS",
@@ -334,11 +335,28 @@ class AWSDNS(AWSBase):
         for zone, group in by_zone.items():
             changes = self._changes(zone, group)
             for batch in pack_changes(changes):
-                self._route53().change_resource_record_sets(
-                    HostedZoneId=zone.id, ChangeBatch={"Comment": "cloudcore", "Changes": batch}
-                )
+                self._send(zone.id, batch)
             written += len(changes)
         return written
+
+    def _send(self, zone_id: str, batch: list[dict[str, Any]]) -> None:
+        """Send one change batch. A CREATE (or DELETE+CREATE) raced by another writer between
+        our read and our write is refused as a whole by Route53; the batch is then sent again
+        as UPSERTs, which replace whatever the other writer left (an upsert's last-writer-wins)."""
+        route53 = self._route53()
+        try:
+            route53.change_resource_record_sets(
+                HostedZoneId=zone_id, ChangeBatch={"Comment": "cloudcore", "Changes": batch}
+            )
+        except Exception as exc:
+            if error_code(exc) != "InvalidChangeBatch" or all(
+                c["Action"] == "UPSERT" for c in batch
+            ):
+                raise
+            for again in pack_changes(_as_upserts(batch)):
+                route53.change_resource_record_sets(
+                    HostedZoneId=zone_id, ChangeBatch={"Comment": "cloudcore", "Changes": again}
+                )
 
     def _changes(self, zone: _Zone, group: list[DNSRecord]) -> list[list[dict[str, Any]]]:
         """The changes that make ``zone`` hold ``group``: one list per record set written."""
@@ -420,6 +438,25 @@ def _same(have: dict[str, Any], record: DNSRecord, stored: str) -> bool:
     if len(values) == 1:
         return canonical_value(stored, held[0]["Value"]) == values[0]
     return {canonical_value(stored, r["Value"]) for r in held} == set(values)
+
+
+def _as_upserts(batch: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The same batch with every CREATE, and every DELETE+CREATE pair, as one UPSERT."""
+    out: list[dict[str, Any]] = []
+    for i, change in enumerate(batch):
+        rrset = change["ResourceRecordSet"]
+        if change["Action"] == "DELETE":
+            pair = batch[i + 1]["ResourceRecordSet"] if i + 1 < len(batch) else None
+            if (
+                pair is not None
+                and batch[i + 1]["Action"] == "CREATE"
+                and pair["Type"] == rrset["Type"]
+            ):
+                continue  # replaced by the UPSERT of the CREATE that follows
+            out.append(change)
+        else:
+            out.append({"Action": "UPSERT", "ResourceRecordSet": rrset})
+    return out
 
 
 def _replace(have: dict[str, Any], want: dict[str, Any]) -> list[dict[str, Any]]:

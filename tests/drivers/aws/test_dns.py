@@ -300,3 +300,39 @@ def test_a_zone_above_the_two_label_suffix(aws: MotoTarget) -> None:
     cloud = aws.provider
     cloud.create_dns_record("db.corp.internal", "10.0.0.5")
     assert [r.name for r in cloud.list_dns_records("internal")] == ["db.corp.internal"]
+
+
+def test_a_create_raced_by_another_writer_becomes_an_upsert(aws: MotoTarget) -> None:
+    """Another writer creates the name between our read and our write: Route53 refuses our CREATE
+    batch as a whole; the driver sends it again as UPSERTs (an upsert's last writer wins)."""
+    cloud = aws.provider
+    other = aws.client("route53")
+    raced = {"done": False}
+
+    def other_writer(**_: Any) -> None:
+        if not raced["done"]:
+            raced["done"] = True
+            rrset = {
+                "Name": "race.example.com",
+                "Type": "A",
+                "TTL": 60,
+                "ResourceRecords": [{"Value": "198.51.100.1"}],
+            }
+            other.change_resource_record_sets(
+                HostedZoneId=aws.zone_id,
+                ChangeBatch={"Changes": [{"Action": "CREATE", "ResourceRecordSet": rrset}]},
+            )
+
+    events = cloud._client("route53").meta.events
+    events.register("before-call.route-53.ChangeResourceRecordSets", other_writer)
+    try:
+        mine = [
+            DNSRecord(name="race.example.com", type="A", values=("192.0.2.50",)),
+            DNSRecord(name="calm.example.com", type="A", values=("192.0.2.51",)),
+        ]
+        assert cloud.upsert_dns_records(mine) == 2
+    finally:
+        events.unregister("before-call.route-53.ChangeResourceRecordSets", other_writer)
+    listed = {r.name: r.values for r in cloud.list_dns_records("example.com")}
+    assert listed["race.example.com"] == ("192.0.2.50",)
+    assert listed["calm.example.com"] == ("192.0.2.51",)
