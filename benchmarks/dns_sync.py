@@ -117,8 +117,9 @@ def boto3_sync(client: Any, zone: str, wanted: dict[tuple[str, str], tuple[int, 
 class Sample:
     requests: int
     writes: int
-    wall: float
+    wall: float | None
     client: float | None
+    error: str | None = None
 
 
 @dataclass
@@ -138,16 +139,23 @@ def timed(
 ) -> tuple[Sample, Any]:
     gc.collect()
     gc.freeze()
+    error = None
     try:
         req0, wr0, srv0 = counts()
         start = time.perf_counter()
-        result = run()
+        try:
+            result = run()
+        except Exception as exc:  # a tool that fails a phase is reported, not timed
+            result, error = None, f"{type(exc).__name__}: {str(exc)[:160]}"
         wall = time.perf_counter() - start
         req1, wr1, srv1 = counts()
     finally:
         gc.unfreeze()
     server = srv1 - srv0
-    return Sample(req1 - req0, wr1 - wr0, wall, wall - server if server >= 0 else None), result
+    sample = Sample(req1 - req0, wr1 - wr0, wall, wall - server if server >= 0 else None)
+    if error is not None:
+        sample.error, sample.wall, sample.client = error, None, None
+    return sample, result
 
 
 # --------------------------------------------------------------------------------- Route53
@@ -330,6 +338,7 @@ def report(table: Table, args: argparse.Namespace, load_before: str, load_after:
         if not sizes or not tools:
             continue
         out += [f"## {'Route53 (moto)' if provider == 'route53' else 'Cloudflare (fake API)'}", ""]
+        errors: set[str] = set()
         head = ["N", "phase"]
         for tool in tools:
             head += [f"{tool} req/writes", f"{tool} wall"]
@@ -348,6 +357,10 @@ def report(table: Table, args: argparse.Namespace, load_before: str, load_after:
                     key = (provider, n, phase, tool)
                     samples = table.rows.get(key, [])
                     counts = f"{samples[-1].requests}/{samples[-1].writes}" if samples else "-"
+                    failed = [x.error for x in samples if x.error]
+                    if failed:
+                        counts += " (failed)"
+                        errors.add(f"{tool} at N={n:,}, {phase}: {failed[0]}")
                     med[(tool, "wall")] = table.median(key, "wall")
                     med[(tool, "client")] = table.median(key, "client")
                     row += [counts, _fmt(med[(tool, "wall")])]
@@ -362,6 +375,7 @@ def report(table: Table, args: argparse.Namespace, load_before: str, load_after:
                 row.append(_ratio(med.get(("cloudcore", "wall")), med.get(("octodns", "wall"))))
                 out.append("| " + " | ".join(row) + " |")
         out.append("")
+        out += [f"- failed: {e}" for e in sorted(errors)] + ([""] if errors else [])
     return "\n".join(out) + "\n"
 
 
