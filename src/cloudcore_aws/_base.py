@@ -134,8 +134,6 @@ class AWSBase(BaseProvider):
         self._known_managed: set[str] = set()  # secrets known to exist and be managed
         self._cluster_ready = False
         self._log_groups_ready: set[str] = set()
-        self._zones: list[tuple[str, str]] | None = None  # (name, id) of hosted zones
-        self._zones_read_in: object = None  # the protocol call that read them
 
     # ----------------------------------------------------------------- meta
     @property

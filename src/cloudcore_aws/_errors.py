@@ -2,8 +2,10 @@
 
 Only codes whose meaning is certain map to :class:`~cloudcore.errors.NotFound`; an unknown code
 becomes :class:`~cloudcore.errors.ProviderError` (with the code), never "not found". HTTP 5xx and
-connection failures are :class:`~cloudcore.errors.TransientError`; AWS's many throttling codes are
-:class:`~cloudcore.errors.RateLimited` (with ``retry_after`` when the response carried one).
+connection failures are :class:`~cloudcore.errors.TransientError` (retried where the operation
+is safe to repeat); AWS's many throttling codes are :class:`~cloudcore.errors.RateLimited` (with
+``retry_after`` when the response carried one). Missing or expired credentials are an
+:class:`~cloudcore.errors.AuthenticationError` that says how to configure them.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from cloudcore.errors import (
     AlreadyExists,
     AuthenticationError,
     CloudcoreError,
+    ConfigurationError,
     Conflict,
     NotFound,
     PermissionDenied,
@@ -22,7 +25,7 @@ from cloudcore.errors import (
     TransientError,
 )
 
-__all__ = ["error_code", "map_error"]
+__all__ = ["CREDENTIALS_HELP", "error_code", "map_error"]
 
 THROTTLING = frozenset(
     {
@@ -144,6 +147,18 @@ PERMISSION = frozenset(
 
 _DELETED_MARKERS = ("marked for deletion", "marked deleted", "scheduled for deletion")
 
+CREDENTIALS_HELP = (
+    "cloudcore finds AWS credentials as the AWS CLI does (boto3's standard chain): configure "
+    "them with `aws configure` (or `aws configure sso` and `aws sso login`), set "
+    "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, pick a profile with AWS_PROFILE or the "
+    "profile_name option, or run where an instance or container role provides them"
+)
+"""What to do when no credentials were found (said the way the AWS CLI says it)."""
+
+
+def _first_sentence(exc: BaseException) -> str:
+    return str(exc).strip().rstrip(".")
+
 
 def error_code(exc: BaseException) -> str | None:
     """The AWS error code of a botocore ``ClientError``, else ``None``."""
@@ -193,17 +208,29 @@ def map_error(exc: Exception) -> CloudcoreError | None:
     if isinstance(exc, bex.ClientError):
         return _map_client_error(exc)
     if isinstance(exc, bex.NoCredentialsError | bex.PartialCredentialsError):
-        return AuthenticationError(
-            f"{exc}: configure credentials through boto3's standard chain "
-            "(environment, ~/.aws files, SSO, or an instance/container role)"
-        )
-    if isinstance(exc, bex.NoRegionError):
-        return ProviderError(f"{exc}: pass region= or set AWS_REGION")
+        return AuthenticationError(f"{_first_sentence(exc)}. {CREDENTIALS_HELP}")
     if isinstance(
         exc,
-        bex.EndpointConnectionError
+        bex.SSOError
+        | bex.TokenRetrievalError
+        | bex.CredentialRetrievalError
+        | bex.NoAuthTokenError,
+    ):
+        return AuthenticationError(f"{_first_sentence(exc)}. {CREDENTIALS_HELP}")
+    if isinstance(exc, bex.ProfileNotFound):
+        return ConfigurationError(
+            f"{exc}: name a profile of ~/.aws/config (`aws configure list-profiles`)",
+            field="profile_name",
+        )
+    if isinstance(exc, bex.NoRegionError):
+        return ConfigurationError(f"{exc}: pass region= or set AWS_REGION", field="region")
+    if isinstance(exc, bex.SSLError):
+        # a certificate that does not verify will not verify on the next attempt either
+        return ProviderError(f"TLS failure talking to AWS: {exc}", code="SSLError")
+    if isinstance(
+        exc,
+        bex.ConnectionError  # EndpointConnectionError, ConnectTimeoutError, ProxyConnectionError
         | bex.ConnectionClosedError
-        | bex.ConnectTimeoutError
         | bex.ReadTimeoutError
         | bex.ResponseStreamingError,
     ):

@@ -10,6 +10,7 @@
   behind cloudcore's back.
 * Every call on the wire is reported through :func:`cloudcore.emit_api_call` from botocore's
   ``after-call`` / ``after-call-error`` events, with ``mutating`` = not a read (see :func:`is_read`).
+  The operation is read from the event's name: ``after-call-error`` carries no operation model.
 * ``client_hooks`` lets a test target instrument every client this session creates (the moto
   target adds its fault injector there).
 """
@@ -170,8 +171,8 @@ class AWSSession:
     def _after_call(self, service: str) -> Callable[..., None]:
         provider = self.provider
 
-        def handler(http_response: Any = None, model: Any = None, **_: Any) -> None:
-            op = model.name
+        def handler(event_name: str = "", http_response: Any = None, **_: Any) -> None:
+            op = event_name.rsplit(".", 1)[-1]
             status = getattr(http_response, "status_code", None)
             emit_api_call(provider, service, op, mutating=not is_read(op), status=status)
 
@@ -180,8 +181,10 @@ class AWSSession:
     def _after_error(self, service: str) -> Callable[..., None]:
         provider = self.provider
 
-        def handler(model: Any = None, **_: Any) -> None:
-            op = model.name
+        def handler(event_name: str = "", **_: Any) -> None:
+            # botocore emits this event with ``exception`` and ``context`` only, never ``model``
+            # (botocore/client.py ``_make_request``): the operation is the event name's last part.
+            op = event_name.rsplit(".", 1)[-1]
             emit_api_call(provider, service, op, mutating=not is_read(op), status=None)
 
         return handler

@@ -252,7 +252,7 @@ class AWSDiscovery(AWSDNS):
 
     def _dns_resources(self, want: ResourceType | None) -> list[Resource]:
         route53 = self._client("route53")
-        zones = self._hosted_zones(refresh=True)
+        zones = self._hosted_zones()
         out: list[Resource] = []
         for i in range(0, len(zones), 10):
             chunk = zones[i : i + 10]
@@ -276,7 +276,7 @@ class AWSDiscovery(AWSDNS):
                         )
                     )
                 if want in (None, ResourceType.DNS_RECORD):
-                    for record in self._list_dns_records(zone):
+                    for record in self._records_in(zone, zid):
                         out.append(
                             self._resource(
                                 ResourceType.DNS_RECORD,

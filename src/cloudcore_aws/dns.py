@@ -1,30 +1,61 @@
-"""Route53: hosted zones found by longest suffix, record sets written in packed change batches.
+"""Route53: zones found by name, record sets compared in plain form and written in the cheapest
+change batches Route53 accepts.
 
-``upsert_dns_records`` reads the current record sets, skips those already equal, and sends the
-rest as UPSERTs packed into as few ``ChangeResourceRecordSets`` calls as Route53's documented
-per-request limits allow: at most 1,000 ``ResourceRecord`` elements and 32,000 characters in all
-``Value`` elements, where an UPSERT counts twice for both. 2,000 single-value A records therefore
-take exactly 4 calls, whether they are new or replace existing ones.
+**Zones.** The zone of a record is the hosted zone with the longest name that is a suffix of the
+record's name (a public zone before a private zone of the same name). It is found with
+``ListHostedZonesByName``, which lists zones from a given name on, ordered by name with the labels
+reversed (``com.example.www.``): the zones under one two-label suffix (``example.com`` and
+``dev.example.com``...) are contiguous there, so one call finds them, whatever else the account
+holds (one more per 100 zones under that suffix; one more for a single-label zone above it).
+
+**Writes** (``upsert_dns_records``): the current record sets are read once per zone (the whole
+listing, or one targeted read per record when that takes fewer calls, judged from the zone's
+``ResourceRecordSetCount``), compared with the wanted ones as plain strings, and only the
+differences are sent, each in its cheapest form: ``CREATE`` for a record set that does not exist,
+``UPSERT`` for one that is replaced (or ``DELETE`` of the old and ``CREATE`` of the new in the same
+request, when that counts fewer elements), packed into as few ``ChangeResourceRecordSets`` calls
+as the documented per-request limits allow: at most 1,000 ``ResourceRecord`` elements and 32,000
+characters of ``Value`` elements, where an ``UPSERT`` counts twice for both
+(https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/DNSLimitations.html, "Limits on
+ChangeResourceRecordSets requests"). 2,000 new single-value A records therefore take 2 calls,
+2,000 replaced ones 4. A retried sync reads the state again, so a ``CREATE`` is never resent for a
+record set that a failed attempt already wrote.
 
 Alias records: a CNAME at a zone apex (which DNS forbids) whose target is an AWS load balancer
 (``*.<region>.elb.amazonaws.com``) or a CloudFront distribution becomes a Route53 alias A record,
 and is listed back as that CNAME (TTL 60, the alias's effective TTL).
 
-Zone apex NS and SOA records, and routing-policy record sets (weighted, latency...), are not
-listed and never changed.
+Zone apex NS and SOA records belong to Route53 (they delegate the zone to its name servers): they
+are not listed, and writing or deleting the apex NS is refused with
+:class:`~cloudcore.errors.ConfigurationError` before anything is sent (a listing copied from
+another provider carries that provider's name servers). Routing-policy record sets (weighted,
+latency...) are not listed and never changed.
 """
 
 from __future__ import annotations
 
-import re
+from collections.abc import Iterable
+from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
-from cloudcore._context import current_call
 from cloudcore.errors import ConfigurationError, NotFound
-from cloudcore.models import DNSRecord, RecordType, zone_for
+from cloudcore.models import DNSRecord, RecordType
 
 from ._base import AWSBase
+from ._dnsvalues import (
+    ALIAS_TTL,
+    CLOUDFRONT_ZONE_ID,
+    ELB_ZONE_IDS,
+    alias_target,
+    canonical_value,
+    decode_name,
+    decode_txt,
+    encode_txt,
+    fqdn,
+    value_for_read,
+)
+from ._errors import error_code
 from ._limits import check_record_sets
 
 __all__ = [
@@ -33,128 +64,92 @@ __all__ = [
     "ELB_ZONE_IDS",
     "MAX_RECORD_ELEMENTS",
     "MAX_VALUE_CHARACTERS",
+    "RRSET_PAGE",
+    "ZONE_PAGE",
+    "decode_name",
+    "decode_txt",
+    "encode_txt",
     "pack_changes",
 ]
 
 MAX_RECORD_ELEMENTS = 1_000
 MAX_VALUE_CHARACTERS = 32_000
-CLOUDFRONT_ZONE_ID = "Z2FDTNDATAQYW2"
-ELB_ZONE_IDS = {
-    "us-east-1": "Z35SXDOTRQ7X7K",
-    "us-east-2": "Z3AADJGX6KTTL2",
-    "us-west-1": "Z368ELLRRE2KJ0",
-    "us-west-2": "Z1H1FL5HABSF5",
-    "ca-central-1": "ZQSVJUPU6J1EY",
-    "sa-east-1": "Z2P70J7HTTTPLU",
-    "eu-central-1": "Z215JYRZR1TBD5",
-    "eu-west-1": "Z32O12XQLNTSW2",
-    "eu-west-2": "ZHURV8PSTC4K8",
-    "eu-west-3": "Z3Q77PNBQS71R4",
-    "eu-north-1": "Z23TAZ6LKFMNIO",
-    "ap-south-1": "ZP97RAFLXTNZK",
-    "ap-northeast-1": "Z14GRHDCWA56QT",
-    "ap-northeast-2": "ZWKZPGTI48KDX",
-    "ap-southeast-1": "Z1LMS91P8CMLE5",
-    "ap-southeast-2": "Z1GM3OXH4ZPM65",
-}
-"""Route53 hosted zone of Application and Classic Load Balancers, per region."""
-
-_ELB_RE = re.compile(r"\.([a-z]{2}(?:-gov)?-[a-z]+-\d)\.elb\.amazonaws\.com$")
-_OCTAL_RE = re.compile(r"\\(\d{3})")
-_TARGETED_LOOKUPS = 10  # up to this many records: one targeted read each, else list the zone
-_ALIAS_TTL = 60
+RRSET_PAGE = 300
+"""Record sets per ``ListResourceRecordSets`` response (the documented maximum and default)."""
+ZONE_PAGE = 100
+"""Zones per ``ListHostedZonesByName`` response (the documented maximum)."""
 
 
-def alias_target(host: str) -> dict[str, Any] | None:
-    """The Route53 ``AliasTarget`` for an AWS load balancer or CloudFront host, else ``None``."""
-    host = host.lower().rstrip(".")
-    if host.endswith(".cloudfront.net"):
-        return {"HostedZoneId": CLOUDFRONT_ZONE_ID, "DNSName": host, "EvaluateTargetHealth": False}
-    match = _ELB_RE.search(host)
-    if match and match.group(1) in ELB_ZONE_IDS:
-        zone = ELB_ZONE_IDS[match.group(1)]
-        return {"HostedZoneId": zone, "DNSName": host, "EvaluateTargetHealth": True}
-    return None
+def _weight(change: dict[str, Any]) -> tuple[int, int]:
+    """``(ResourceRecord elements, Value characters)`` one change counts toward the limits."""
+    twice = 2 if change["Action"] == "UPSERT" else 1
+    records = change["ResourceRecordSet"].get("ResourceRecords")
+    if not records:
+        return twice, 0  # an alias: no ResourceRecord element, counted as one for safety
+    return twice * len(records), twice * sum(len(r["Value"]) for r in records)
 
 
-def decode_name(name: str) -> str:
-    """A Route53 name (``\\052.example.com.``) as a cloudcore FQDN (``*.example.com``)."""
-    return _OCTAL_RE.sub(lambda m: chr(int(m.group(1), 8)), name).rstrip(".").lower()
+def pack_changes(
+    changes: Iterable[dict[str, Any] | list[dict[str, Any]]],
+) -> list[list[dict[str, Any]]]:
+    """Split changes into as few requests as Route53's per-request limits allow, order kept.
 
-
-def encode_txt(value: str) -> str:
-    """One TXT value as Route53 wants it: quoted strings of at most 255 bytes, escaped."""
-    data = value.encode("utf-8")
-    parts = []
-    for i in range(0, max(len(data), 1), 255):
-        out = []
-        for byte in data[i : i + 255]:
-            char = chr(byte)
-            if char in '"\\':
-                out.append("\\" + char)
-            elif 32 <= byte < 127:
-                out.append(char)
-            else:
-                out.append(f"\\{byte:03o}")
-        parts.append('"' + "".join(out) + '"')
-    return " ".join(parts)
-
-
-def decode_txt(value: str) -> str:
-    """The inverse of :func:`encode_txt` (also reads unquoted values)."""
-    if not value.startswith('"'):
-        return value
-    data = bytearray()
-    i, n, inside = 0, len(value), False
-    while i < n:
-        char = value[i]
-        if char == '"':
-            inside = not inside
-        elif inside and char == "\\" and i + 1 < n:
-            if value[i + 1 : i + 4].isdigit() and len(value[i + 1 : i + 4]) == 3:
-                data.append(int(value[i + 1 : i + 4], 8))
-                i += 3
-            else:
-                data.extend(value[i + 1].encode())
-                i += 1
-        elif inside:
-            data.extend(char.encode())
-        i += 1
-    return data.decode("utf-8", "replace")
-
-
-def _value_for_read(rtype: str, value: str) -> str:
-    if rtype == "TXT":
-        return decode_txt(value)
-    if rtype in ("CNAME", "NS"):
-        return value.rstrip(".")
-    if rtype in ("MX", "SRV"):
-        parts = value.split()
-        return " ".join([*parts[:-1], parts[-1].rstrip(".")]) if parts else value
-    return value
-
-
-def pack_changes(changes: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
-    """Split changes into as few batches as Route53's per-request limits allow (order kept)."""
+    An item may be a list of changes that must land together (the ``DELETE`` and ``CREATE`` that
+    replace one record set): such a group is never split across two requests.
+    """
     batches: list[list[dict[str, Any]]] = []
     current: list[dict[str, Any]] = []
     elements = characters = 0
-    for change in changes:
-        weight = 2 if change["Action"] == "UPSERT" else 1
-        values = [r["Value"] for r in change["ResourceRecordSet"].get("ResourceRecords", [])]
-        e = weight * max(len(values), 1)
-        c = weight * sum(len(v) for v in values)
+    for item in changes:
+        group = item if isinstance(item, list) else [item]
+        e = c = 0
+        for change in group:
+            we, wc = _weight(change)
+            e, c = e + we, c + wc
         if current and (
             elements + e > MAX_RECORD_ELEMENTS or characters + c > MAX_VALUE_CHARACTERS
         ):
             batches.append(current)
             current, elements, characters = [], 0, 0
-        current.append(change)
+        current.extend(group)
         elements += e
         characters += c
     if current:
         batches.append(current)
     return batches
+
+
+@dataclass(frozen=True, slots=True)
+class _Zone:
+    name: str
+    id: str
+    private: bool
+    record_sets: int | None
+
+
+def _zone(entry: dict[str, Any]) -> _Zone:
+    count = entry.get("ResourceRecordSetCount")
+    return _Zone(
+        name=fqdn(str(entry["Name"])),
+        id=str(entry["Id"]).rsplit("/", 1)[-1],
+        private=bool(entry.get("Config", {}).get("PrivateZone")),
+        record_sets=int(count) if count is not None else None,
+    )
+
+
+def _prefer_public(zones: Iterable[_Zone]) -> dict[str, _Zone]:
+    """One zone per name: the first public one, else the first private one."""
+    out: dict[str, _Zone] = {}
+    for zone in zones:
+        if zone.name not in out or (out[zone.name].private and not zone.private):
+            out[zone.name] = zone
+    return out
+
+
+def _suffix(name: str) -> str:
+    """The last two labels of a name (the whole name when it has fewer)."""
+    parts = name.rsplit(".", 2)
+    return ".".join(parts[-2:])
 
 
 class AWSDNS(AWSBase):
@@ -164,54 +159,104 @@ class AWSDNS(AWSBase):
         return self._client("route53")
 
     # ---------------------------------------------------------------- zones
-    def _hosted_zones(self, refresh: bool = False) -> list[tuple[str, str]]:
-        """Hosted zones, read once per protocol call (a zone added since must be seen)."""
-        ctx = current_call()
-        zones = self._zones
-        if zones is None or refresh or self._zones_read_in is not ctx:
-            self._zones_read_in = ctx
-            public: list[tuple[str, str]] = []
-            private: list[tuple[str, str]] = []
-            for page in self._route53().get_paginator("list_hosted_zones").paginate():
-                for zone in page.get("HostedZones", []):
-                    entry = (decode_name(zone["Name"]), str(zone["Id"]).rsplit("/", 1)[-1])
-                    is_private = zone.get("Config", {}).get("PrivateZone")
-                    (private if is_private else public).append(entry)
-            seen: set[str] = set()
-            zones = []
-            for name, zid in public + private:
-                if name not in seen:
-                    seen.add(name)
-                    zones.append((name, zid))
-            self._zones = zones
-        return zones
+    def _zones_from(self, dns_name: str, within: str | None) -> list[_Zone]:
+        """Zones listed from ``dns_name`` on while their names are ``within`` (or under it);
+        ``within=None`` keeps only zones named exactly ``dns_name``."""
+        out: list[_Zone] = []
+        params: dict[str, str] = {"DNSName": dns_name, "MaxItems": str(ZONE_PAGE)}
+        while True:
+            page = self.call(partial(self._route53().list_hosted_zones_by_name, **params))
+            for entry in page.get("HostedZones", []):
+                zone = _zone(entry)
+                inside = (
+                    zone.name == dns_name
+                    if within is None
+                    else zone.name == within or zone.name.endswith("." + within)
+                )
+                if not inside:
+                    return out  # sorted by reversed labels: nothing further can be inside
+                out.append(zone)
+            if not page.get("IsTruncated") or not page.get("NextDNSName"):
+                return out
+            params = {
+                "DNSName": str(page["NextDNSName"]),
+                "HostedZoneId": str(page["NextHostedZoneId"]),
+                "MaxItems": str(ZONE_PAGE),
+            }
 
-    def _zone_of(self, name: str) -> tuple[str, str]:
-        """``(zone name, zone id)`` of the hosted zone holding ``name`` (longest suffix)."""
-        zones = dict(self._hosted_zones())
-        found = zone_for(name, list(zones))
-        if found is None:
-            raise NotFound(f"no Route53 hosted zone holds {name!r}")
-        return found, zones[found]
+    def _zone_named(self, name: str) -> _Zone | None:
+        """The hosted zone named exactly ``name`` (public first), or ``None``."""
+        return _prefer_public(self._zones_from(name, None)).get(name)
+
+    def _zones_of(self, names: Iterable[str]) -> dict[str, _Zone]:
+        """The hosted zone of each name (longest suffix; names without a zone are left out)."""
+        groups: dict[str, list[str]] = {}
+        for name in names:
+            groups.setdefault(_suffix(name), []).append(name)
+        found: dict[str, _Zone] = {}
+        for suffix, group in groups.items():
+            zones = _prefer_public(self._zones_from(suffix, suffix))
+            if list(zones) == [suffix]:  # the usual case: one zone, no delegated sub-zones
+                found.update(dict.fromkeys(group, zones[suffix]))
+                continue
+            parents: dict[str, _Zone | None] = {}
+            missing: list[str] = []
+            for name in group:
+                best = zones.get(name) or self._longest(name, suffix, zones, parents)
+                if best is None:
+                    missing.append(name)
+                else:
+                    found[name] = best
+            above = suffix.partition(".")[2]  # a zone above the suffix: a single-label name
+            top = self._zone_named(above) if missing and above else None
+            if top is not None:
+                found.update(dict.fromkeys(missing, top))
+        return found
+
+    @staticmethod
+    def _longest(
+        name: str, suffix: str, zones: dict[str, _Zone], memo: dict[str, _Zone | None]
+    ) -> _Zone | None:
+        parent = name.partition(".")[2]
+        if not parent or len(parent) < len(suffix):
+            return None
+        if parent not in memo:
+            memo[parent] = zones.get(parent) or AWSDNS._longest(parent, suffix, zones, memo)
+        return memo[parent]
+
+    def _hosted_zones(self) -> list[tuple[str, str]]:
+        """Every hosted zone as ``(name, id)``, one per name (public first): for discovery."""
+        entries: list[_Zone] = []
+        for page in self._route53().get_paginator("list_hosted_zones").paginate():
+            entries.extend(_zone(z) for z in page.get("HostedZones", []))
+        return [(z.name, z.id) for z in _prefer_public(entries).values()]
 
     # -------------------------------------------------------------- reading
-    def _rrsets(self, zone_id: str) -> list[dict[str, Any]]:
-        out: list[dict[str, Any]] = []
-        pages = (
-            self._route53()
-            .get_paginator("list_resource_record_sets")
-            .paginate(HostedZoneId=zone_id)
-        )
-        for page in pages:
-            out.extend(page.get("ResourceRecordSets", []))
-        return out
+    def _rrsets(self, zone_id: str) -> Iterable[dict[str, Any]]:
+        """Every record set of a zone, one page per call (each page retried on its own)."""
+        params: dict[str, str] = {"HostedZoneId": zone_id, "MaxItems": str(RRSET_PAGE)}
+        while True:
+            page = self.call(partial(self._route53().list_resource_record_sets, **params))
+            yield from page.get("ResourceRecordSets", [])
+            if not page.get("IsTruncated"):
+                return
+            params = {
+                "HostedZoneId": zone_id,
+                "MaxItems": str(RRSET_PAGE),
+                "StartRecordName": str(page["NextRecordName"]),
+            }
+            if page.get("NextRecordType"):
+                params["StartRecordType"] = str(page["NextRecordType"])
+            if page.get("NextRecordIdentifier"):
+                params["StartRecordIdentifier"] = str(page["NextRecordIdentifier"])
 
     def _rrset(self, zone_id: str, name: str, rtype: str) -> dict[str, Any] | None:
+        """The simple (not routing-policy) record set ``name``/``rtype``, or ``None``."""
         page = self._route53().list_resource_record_sets(
             HostedZoneId=zone_id, StartRecordName=name, StartRecordType=rtype, MaxItems="1"
         )
         for rr in page.get("ResourceRecordSets", []):
-            if decode_name(rr["Name"]) == name and rr["Type"] == rtype:
+            if fqdn(rr["Name"]) == name and rr["Type"] == rtype and "SetIdentifier" not in rr:
                 return dict(rr)
         return None
 
@@ -240,7 +285,7 @@ class AWSDNS(AWSBase):
 
     @staticmethod
     def _from_rrset(rr: dict[str, Any], zone: str) -> DNSRecord | None:
-        name = decode_name(rr["Name"])
+        name = fqdn(str(rr["Name"]))
         rtype = str(rr["Type"])
         if rr.get("SetIdentifier") or rtype == "SOA" or (rtype == "NS" and name == zone):
             return None
@@ -249,77 +294,132 @@ class AWSDNS(AWSBase):
                 if rtype != "A":
                     return None
                 host = str(rr["AliasTarget"]["DNSName"]).rstrip(".").lower()
-                return DNSRecord(name=name, type=RecordType.CNAME, values=(host,), ttl=_ALIAS_TTL)
+                return DNSRecord(name=name, type=RecordType.CNAME, values=(host,), ttl=ALIAS_TTL)
             if rtype not in RecordType.__members__:
                 return None
-            values = tuple(_value_for_read(rtype, r["Value"]) for r in rr["ResourceRecords"])
+            values = tuple(value_for_read(rtype, r["Value"]) for r in rr["ResourceRecords"])
             return DNSRecord(name=name, type=RecordType(rtype), values=values, ttl=int(rr["TTL"]))
         except (ConfigurationError, KeyError, ValueError):
             return None  # something cloudcore cannot express; left alone
 
-    # --------------------------------------------------------------- writes
-    def _upsert_dns_records(self, records: list[DNSRecord]) -> int:
-        by_zone: dict[tuple[str, str], list[DNSRecord]] = {}
-        for record in records:
-            by_zone.setdefault(self._zone_of(record.name), []).append(record)
-        for (zone, _), group in by_zone.items():  # every zone checked before the first write
-            check_record_sets(zone, [self._to_rrset(r, zone) for r in group])
-        written = 0
-        for (zone, zone_id), group in by_zone.items():
-            wanted = [(r, self._to_rrset(r, zone)) for r in group]  # validates before writing
-            current = self._current(zone_id, zone, group)
-            changes = []
-            for record, rrset in wanted:
-                have = current.get((record.name, self._stored_type(record, zone)))
-                if have is not None and _equal(have, rrset, record, zone):
-                    continue
-                changes.append({"Action": "UPSERT", "ResourceRecordSet": rrset})
-            for batch in pack_changes(changes):
-                self._route53().change_resource_record_sets(
-                    HostedZoneId=zone_id,
-                    ChangeBatch={"Comment": "cloudcore", "Changes": batch},
-                )
-            written += len(changes)
-        return written
-
-    def _current(
-        self, zone_id: str, zone: str, group: list[DNSRecord]
-    ) -> dict[tuple[str, str], dict[str, Any]]:
-        if len(group) <= _TARGETED_LOOKUPS:
-            found = {}
-            for record in group:
-                rtype = self._stored_type(record, zone)
-                rr = self.call(partial(self._rrset, zone_id, record.name, rtype))
-                if rr is not None:
-                    found[(record.name, rtype)] = rr
-            return found
-        return {
-            (decode_name(rr["Name"]), str(rr["Type"])): rr
-            for rr in self._rrsets(zone_id)
-            if not rr.get("SetIdentifier")
-        }
-
-    def _list_dns_records(self, zone: str) -> list[DNSRecord]:
-        zones = dict(self._hosted_zones(refresh=True))
-        if zone not in zones:
-            raise NotFound(f"no Route53 hosted zone named {zone!r}")
+    def _records_in(self, zone: str, zone_id: str) -> list[DNSRecord]:
         found: dict[tuple[str, RecordType], DNSRecord] = {}
-        for rr in self._rrsets(zones[zone]):
+        for rr in self._rrsets(zone_id):
             record = self._from_rrset(rr, zone)
             if record is not None and record.key not in found:
                 found[record.key] = record
         return sorted(found.values(), key=lambda r: (r.name, r.type.value))
 
+    # --------------------------------------------------------------- writes
+    @staticmethod
+    def _refuse_apex_ns(record: DNSRecord, zone: str) -> None:
+        if record.type is RecordType.NS and record.name == zone:
+            raise ConfigurationError(
+                f"records: {record.name} NS is the zone apex's delegation, which Route53 owns "
+                "(with the apex SOA); it is neither listed nor written. Leave it out (a listing "
+                "copied from another provider carries that provider's name servers)",
+                field="records",
+            )
+
+    def _upsert_dns_records(self, records: list[DNSRecord]) -> int:
+        zones = self._zones_of({r.name for r in records})
+        by_zone: dict[_Zone, list[DNSRecord]] = {}
+        for record in records:  # every check before the first write
+            zone = zones.get(record.name)
+            if zone is None:
+                raise NotFound(f"no Route53 hosted zone holds {record.name!r}")
+            self._refuse_apex_ns(record, zone.name)
+            if record.type is RecordType.CNAME and record.name == zone.name:
+                self._to_rrset(record, zone.name)  # the apex alias target must be AWS's
+            by_zone.setdefault(zone, []).append(record)
+        # every zone's changes are computed (reads only) and checked against Route53's value
+        # limits before the first write
+        plans = [(zone, self._changes(zone, group)) for zone, group in by_zone.items()]
+        for zone, changes in plans:
+            check_record_sets(
+                zone.name,
+                (c["ResourceRecordSet"] for cs in changes for c in cs if c["Action"] != "DELETE"),
+            )
+        written = 0
+        for zone, changes in plans:
+            for batch in pack_changes(changes):
+                self._send(zone.id, batch)
+            written += len(changes)
+        return written
+
+    def _send(self, zone_id: str, batch: list[dict[str, Any]]) -> None:
+        """Send one change batch. A CREATE (or DELETE+CREATE) raced by another writer between
+        our read and our write is refused as a whole by Route53; the batch is then sent again
+        as UPSERTs, which replace whatever the other writer left (an upsert's last-writer-wins)."""
+        route53 = self._route53()
+        try:
+            route53.change_resource_record_sets(
+                HostedZoneId=zone_id, ChangeBatch={"Comment": "cloudcore", "Changes": batch}
+            )
+        except Exception as exc:
+            if error_code(exc) != "InvalidChangeBatch" or all(
+                c["Action"] == "UPSERT" for c in batch
+            ):
+                raise
+            for again in pack_changes(_as_upserts(batch)):
+                route53.change_resource_record_sets(
+                    HostedZoneId=zone_id, ChangeBatch={"Comment": "cloudcore", "Changes": again}
+                )
+
+    def _changes(self, zone: _Zone, group: list[DNSRecord]) -> list[list[dict[str, Any]]]:
+        """The changes that make ``zone`` hold ``group``: one list per record set written."""
+        apex = zone.name
+        current = self._current(zone, group)
+        changes: list[list[dict[str, Any]]] = []
+        for record in group:
+            stored = self._stored_type(record, apex)
+            have = current.get((record.name, stored))
+            if have is None:
+                changes.append(
+                    [{"Action": "CREATE", "ResourceRecordSet": self._to_rrset(record, apex)}]
+                )
+            elif not _same(have, record, stored):
+                changes.append(_replace(have, self._to_rrset(record, apex)))
+        return changes
+
+    def _current(
+        self, zone: _Zone, group: list[DNSRecord]
+    ) -> dict[tuple[str, str], dict[str, Any]]:
+        """The simple record sets of the zone that ``group`` may replace, by ``(name, type)``:
+        one targeted read per record when that is no more calls than listing the zone."""
+        pages = -(-(zone.record_sets or 10**9) // RRSET_PAGE)
+        if len(group) <= pages:
+            found = {}
+            for record in group:
+                rtype = self._stored_type(record, zone.name)
+                rr = self.call(partial(self._rrset, zone.id, record.name, rtype))
+                if rr is not None:
+                    found[(record.name, rtype)] = rr
+            return found
+        return {
+            (fqdn(rr["Name"]), rr["Type"]): rr
+            for rr in self._rrsets(zone.id)
+            if "SetIdentifier" not in rr
+        }
+
+    def _list_dns_records(self, zone: str) -> list[DNSRecord]:
+        found = self._zone_named(zone)
+        if found is None:
+            raise NotFound(f"no Route53 hosted zone named {zone!r}")
+        return self._records_in(found.name, found.id)
+
     def _delete_dns_record(self, record: DNSRecord) -> None:
-        zone, zone_id = self._zone_of(record.name)
-        check_record_sets(zone, [{"Name": record.name, "Type": record.type.value}])
-        rr = self._rrset(zone_id, record.name, self._stored_type(record, zone))
+        zone = self._zones_of([record.name]).get(record.name)
+        if zone is None:
+            raise NotFound(f"no Route53 hosted zone holds {record.name!r}")
+        self._refuse_apex_ns(record, zone.name)
+        rr = self._rrset(zone.id, record.name, self._stored_type(record, zone.name))
         if rr is None:
             return
-        if record.type is RecordType.CNAME and record.name == zone and "AliasTarget" not in rr:
+        if record.type is RecordType.CNAME and record.name == zone.name and "AliasTarget" not in rr:
             return  # an A record at the apex that is not our alias
         self._route53().change_resource_record_sets(
-            HostedZoneId=zone_id,
+            HostedZoneId=zone.id,
             ChangeBatch={
                 "Comment": "cloudcore",
                 "Changes": [{"Action": "DELETE", "ResourceRecordSet": rr}],
@@ -327,12 +427,56 @@ class AWSDNS(AWSBase):
         )
 
 
-def _equal(have: dict[str, Any], want: dict[str, Any], record: DNSRecord, zone: str) -> bool:
-    if "AliasTarget" in want:
-        target = have.get("AliasTarget") or {}
-        name = str(target.get("DNSName", "")).rstrip(".").lower()
-        return bool(target) and name == want["AliasTarget"]["DNSName"]
-    if "AliasTarget" in have:
+_PLAIN_KEYS = frozenset({"Name", "Type", "TTL", "ResourceRecords"})
+
+
+def _same(have: dict[str, Any], record: DNSRecord, stored: str) -> bool:
+    """Whether the record set Route53 holds already is ``record`` (compared as plain strings)."""
+    if stored != record.type.value:  # an apex CNAME, held as an alias A record
+        target = have.get("AliasTarget")
+        if not target:
+            return False
+        return str(target.get("DNSName", "")).rstrip(".").lower() == record.values[0]
+    if "AliasTarget" in have or have.get("TTL") != record.ttl:
         return False
-    current = AWSDNS._from_rrset(have, zone)
-    return current is not None and current.same_as(record)
+    held: list[dict[str, Any]] = have.get("ResourceRecords") or []
+    values = record.values
+    if len(held) != len(values):
+        return False
+    if len(values) == 1:
+        return canonical_value(stored, held[0]["Value"]) == values[0]
+    return {canonical_value(stored, r["Value"]) for r in held} == set(values)
+
+
+def _as_upserts(batch: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The same batch with every CREATE, and every DELETE+CREATE pair, as one UPSERT."""
+    out: list[dict[str, Any]] = []
+    for i, change in enumerate(batch):
+        rrset = change["ResourceRecordSet"]
+        if change["Action"] == "DELETE":
+            pair = batch[i + 1]["ResourceRecordSet"] if i + 1 < len(batch) else None
+            if (
+                pair is not None
+                and batch[i + 1]["Action"] == "CREATE"
+                and pair["Type"] == rrset["Type"]
+            ):
+                continue  # replaced by the UPSERT of the CREATE that follows
+            out.append(change)
+        else:
+            out.append({"Action": "UPSERT", "ResourceRecordSet": rrset})
+    return out
+
+
+def _replace(have: dict[str, Any], want: dict[str, Any]) -> list[dict[str, Any]]:
+    """The cheapest change that replaces ``have`` by ``want``: an UPSERT (which counts twice),
+    or, when the old set is smaller, a DELETE of the old and a CREATE of the new together."""
+    old = have.get("ResourceRecords") or ()
+    new = want.get("ResourceRecords") or ()
+    if old and new and set(have) <= _PLAIN_KEYS and len(old) < len(new):
+        old_chars = sum(len(r["Value"]) for r in old)
+        if old_chars <= sum(len(r["Value"]) for r in new):
+            return [
+                {"Action": "DELETE", "ResourceRecordSet": have},
+                {"Action": "CREATE", "ResourceRecordSet": want},
+            ]
+    return [{"Action": "UPSERT", "ResourceRecordSet": want}]

@@ -87,7 +87,7 @@ ACTIONS: dict[Capability, tuple[str, ...]] = {
         "elasticache:CreateCacheSubnetGroup",
     ),
     C.DNS: (
-        "route53:ListHostedZones",
+        "route53:ListHostedZonesByName",
         "route53:ListResourceRecordSets",
         "route53:ChangeResourceRecordSets",
     ),
@@ -190,7 +190,7 @@ def iam_action(service: str, operation: str) -> str:
 
 def _capabilities(capabilities: Iterable[Capability | str] | None) -> list[Capability]:
     if capabilities is None:
-        return list(C)
+        return [c for c in C if c in ACTIONS]  # every capability the driver has a policy for
     caps: list[Capability] = []
     for cap in capabilities:
         try:
@@ -198,6 +198,8 @@ def _capabilities(capabilities: Iterable[Capability | str] | None) -> list[Capab
         except ValueError:
             known = ", ".join(c.value for c in C)
             raise ValueError(f"unknown capability {cap!r}; known: {known}") from None
+        if value not in ACTIONS:
+            raise ValueError(f"the aws driver does not offer {value.value!r}")
         if value not in caps:
             caps.append(value)
     return caps

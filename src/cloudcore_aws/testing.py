@@ -1,6 +1,6 @@
-"""The AWS driver's test target: a real moto server over real HTTP, and a fault injector.
+"""The AWS driver's test target: a real moto server over real HTTP, a wire counter, a fault injector.
 
-:func:`fake_target` starts ``moto.server.ThreadedMotoServer`` on 127.0.0.1 (a free port), builds
+:func:`fake_target` starts moto's server application on 127.0.0.1 (a free port), builds
 the network a Fargate service needs there (a VPC, two subnets in two zones, a security group), a
 public hosted zone ``example.com`` tagged ``managed-by=cloudcore``, and yields an
 :class:`~cloudcore_aws.provider.AWSProvider` pointed at it with dummy credentials::
@@ -13,6 +13,13 @@ public hosted zone ``example.com`` tagged ``managed-by=cloudcore``, and yields a
 It is what ``cloudcore conformance aws --fake`` runs against; users can test their own code
 offline the same way. ``MotoTarget`` (``fake_target(full=True)``) also exposes the server's URL,
 uninstrumented boto3 clients for checking state behind the driver's back, and ``reset()``.
+
+**Wire counter.** The server counts every request it receives, on its own side
+(:class:`~cloudcore_aws._motowire.MotoWire`, attached to the provider with
+:func:`~cloudcore.testing.wire.attach_wire_counter`; ``MotoTarget.wire``), and classifies it as a
+read or a write from the request itself (the operation in ``X-Amz-Target`` or ``Action=``, or the
+REST route; see :mod:`cloudcore_aws._motowire`). It also answers ``ListHostedZonesByName`` as AWS
+documents it, where moto returns only exact matches.
 
 **Fault injection.** moto has none, so :class:`BotocoreFaultInjector` hooks botocore's
 ``before-send`` event on every client the provider creates: for a call matching a queued
@@ -38,7 +45,9 @@ from typing import Any
 
 from cloudcore._context import current_call
 from cloudcore.testing.faults import Fault, FaultQueue, attach
+from cloudcore.testing.wire import attach_wire_counter
 
+from ._motowire import CountingMotoServer, MotoWire
 from ._session import is_read
 from .provider import AWSProvider
 
@@ -139,6 +148,7 @@ class MotoTarget:
     url: str
     provider: AWSProvider
     injector: BotocoreFaultInjector
+    wire: MotoWire
     subnets: tuple[str, ...]
     security_groups: tuple[str, ...]
     zone_id: str
@@ -171,7 +181,6 @@ class MotoTarget:
         prov.subnets, prov.security_groups = self.subnets, self.security_groups
         prov._cluster_ready = False
         prov._log_groups_ready.clear()
-        prov._zones = None
         with prov._known_lock:
             prov._known_managed.clear()
 
@@ -207,16 +216,12 @@ def _session() -> Any:
 def fake_target(*, full: bool = False, **options: Any) -> Iterator[Any]:
     """Start a moto server and yield a connected :class:`AWSProvider` (or, with ``full=True``,
     the :class:`MotoTarget`). Extra ``options`` go to the provider. Stops the server on exit."""
-    from moto.server import ThreadedMotoServer
-
     # werkzeug attaches its own stderr handler and logs every request unless told otherwise
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
 
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
+    server = CountingMotoServer()
+    url = server.start()
     try:
-        host, port = server.get_host_and_port()
-        url = f"http://{host}:{port}"
         session = _session()
         clients: dict[str, Any] = {}
 
@@ -244,10 +249,12 @@ def fake_target(*, full: bool = False, **options: Any) -> Iterator[Any]:
         provider._poll_interval = 0.05
         provider._aws.client_hooks.append(injector.instrument)
         attach(provider, injector)
+        attach_wire_counter(provider, server.wire)
         target = MotoTarget(
             url=url,
             provider=provider,
             injector=injector,
+            wire=server.wire,
             subnets=subnets,
             security_groups=groups,
             zone_id=zone_id,

@@ -32,7 +32,9 @@ class GCPProvider(
     """
 
     name = "gcp"
-    capabilities = frozenset(C)
+    capabilities = frozenset(
+        {C.COMPUTE, C.DATABASE, C.CACHE, C.DNS, C.WAF, C.SECRETS, C.DISCOVERY}
+    )
     features = {
         C.COMPUTE: frozenset(
             {"images", "autoscaling", "health_check", "secrets_env", "endpoint", "logs"}

@@ -65,10 +65,25 @@ def check_text(value: str, what: str = "value") -> str:
     return value
 
 
+def check_url_path(value: str) -> str:
+    """An HTTP path: starts with ``/``; no whitespace, no control characters."""
+    if CONTROL_CHARS.search(value):
+        raise ValueError("a path must not contain control characters")
+    if not value.startswith("/") or any(c.isspace() for c in value):
+        raise ValueError("a path starts with '/' and contains no whitespace")
+    return value
+
+
 Name = Annotated[str, AfterValidator(_check_name)]
 """A cloudcore resource name: ``[a-z][a-z0-9-]{0,62}``, not ending in ``-``."""
 
 Tags = Annotated[dict[str, str], AfterValidator(_check_tags)]
+UrlPath = Annotated[
+    str,
+    Field(max_length=1024, json_schema_extra={"pattern": r"^/[^\s\x00-\x1f\x7f]*$"}),
+    AfterValidator(check_url_path),
+]
+"""An HTTP path (health checks, WAF rules)."""
 Token = Annotated[str, AfterValidator(check_no_control), Field(json_schema_extra=NO_CONTROL_SCHEMA)]
 """A string without control characters (versions, identifiers)."""
 Text = Annotated[str, AfterValidator(check_text), Field(json_schema_extra=TEXT_SCHEMA)]

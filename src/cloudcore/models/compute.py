@@ -9,7 +9,7 @@ from typing import Annotated, Any, Self
 
 from pydantic import AfterValidator, BeforeValidator, Field, model_validator
 
-from ._base import Extras, Model, Name, Port, Tags, Text, Token, utcnow
+from ._base import Extras, Model, Name, Port, Tags, Text, Token, UrlPath, utcnow
 
 _ENV_RE = re.compile(r"\A[A-Za-z_][A-Za-z0-9_]*\Z")
 
@@ -59,7 +59,7 @@ class HealthCheck(Model):
         grace_seconds: Seconds after start before failures count.
     """
 
-    path: Annotated[str, Field(pattern=r"^/[^\s\x00-\x1f\x7f]*$", max_length=1024)] | None = "/"
+    path: UrlPath | None = "/"
     port: Port | None = None
     interval_seconds: Annotated[int, Field(ge=1, le=300)] = 30
     timeout_seconds: Annotated[int, Field(ge=1, le=120)] = 5

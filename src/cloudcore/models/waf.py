@@ -14,7 +14,7 @@ from typing import Annotated, Any, Literal, Self
 
 from pydantic import BeforeValidator, Field, model_validator
 
-from ._base import Model, Name
+from ._base import Model, Name, UrlPath
 
 _ISO_CODES = """
     AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI
@@ -91,7 +91,7 @@ class PathRule(_Rule):
 
     kind: Literal["path"] = "path"
     action: Literal["allow", "block"] = "block"
-    path: Annotated[str, Field(pattern=r"^/[^\s\x00-\x1f\x7f]*$", max_length=1024)]
+    path: UrlPath
     match: Literal["prefix", "exact"] = "prefix"
     methods: Annotated[tuple[str, ...], BeforeValidator(_tuple)] | None = None
 
@@ -116,7 +116,7 @@ class RateLimitRule(_Rule):
     period_seconds: Annotated[int, Field(ge=1, le=86_400)] = 60
     action: Literal["block", "challenge"] = "block"
     mitigation_seconds: Annotated[int, Field(ge=0, le=86_400)] = 60
-    path: Annotated[str, Field(pattern=r"^/[^\s\x00-\x1f\x7f]*$", max_length=1024)] | None = None
+    path: UrlPath | None = None
 
 
 class ManagedRule(_Rule):
