@@ -33,9 +33,7 @@ class AWSProvider(AWSCompute, AWSDatabase, AWSCache, AWSSecrets, AWSWAF, AWSDisc
     """
 
     name = "aws"
-    capabilities = frozenset(
-        {C.COMPUTE, C.DATABASE, C.CACHE, C.DNS, C.WAF, C.SECRETS, C.DISCOVERY}
-    )
+    capabilities = frozenset({C.COMPUTE, C.DATABASE, C.CACHE, C.DNS, C.WAF, C.SECRETS, C.DISCOVERY})
     features: Mapping[Capability, frozenset[str]] = {
         C.COMPUTE: frozenset({"images", "autoscaling", "health_check", "logs", "secrets_env"}),
         C.DATABASE: frozenset(

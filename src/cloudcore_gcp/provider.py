@@ -32,9 +32,7 @@ class GCPProvider(
     """
 
     name = "gcp"
-    capabilities = frozenset(
-        {C.COMPUTE, C.DATABASE, C.CACHE, C.DNS, C.WAF, C.SECRETS, C.DISCOVERY}
-    )
+    capabilities = frozenset({C.COMPUTE, C.DATABASE, C.CACHE, C.DNS, C.WAF, C.SECRETS, C.DISCOVERY})
     features = {
         C.COMPUTE: frozenset(
             {"images", "autoscaling", "health_check", "secrets_env", "endpoint", "logs"}
