@@ -19,9 +19,38 @@ def test_memory_report_is_conformant(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert "result: CONFORMANT" in text and "secrets" in text
     report = json.loads(out.read_text())
     assert report["conformant"] is True and report["failures"] == []
+    assert report["writes"] == "verified on the wire"
+    assert "passed (writes verified on the wire)" in text and "self-reported" not in text
     for cap, row in report["capabilities"].items():
         assert row["declared"] and row["status"] == "passed", cap
         assert row["passed"] > 0 and row["failed"] == row["unsupported"] == 0, cap
+        assert row["writes"] == "verified on the wire", cap
+
+
+_NO_WIRE = """
+import contextlib
+from cloudcore.testing.memory import MemoryProvider
+
+@contextlib.contextmanager
+def target():
+    with MemoryProvider() as provider:   # no attach_wire_counter: writes are self-reported
+        yield provider
+"""
+
+
+def test_target_without_wire_counter_says_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from cloudcore.testing.runner import run_suite
+
+    (tmp_path / "nowire_target.py").write_text(_NO_WIRE)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    report = run_suite("nowire_target:target", capabilities=["dns"], keyword="idempotent")
+    assert report.conformant and report.wire is False
+    text = report.format_text()
+    assert "passed (writes self-reported, not verified)" in text
+    assert "note: writes self-reported, not verified" in text
+    assert report.to_json()["capabilities"]["dns"]["writes"] == "self-reported, not verified"
 
 
 def test_one_capability_and_keyword(tmp_path: Path) -> None:

@@ -21,7 +21,6 @@ import pytest
 
 from ...capabilities import Capability
 from ...errors import CloudcoreError, RateLimited, TransientError, Unsupported
-from ...events import Recorder, record
 from ...models import (
     CacheConfig,
     DatabaseConfig,
@@ -37,6 +36,7 @@ from ...models import (
 from ...models.secrets import MAX_SECRET_BYTES
 from ...retry import RetryPolicy
 from ..faults import Fault, FaultInjector, injector_for
+from ._wire import expect_writes, no_writes, writes
 
 __all__ = [
     "MARK",
@@ -44,6 +44,7 @@ __all__ = [
     "ConformanceOptions",
     "SuiteBase",
     "exhaust",
+    "expect_writes",
     "fast_retries",
     "fault_injector",
     "no_writes",
@@ -51,6 +52,7 @@ __all__ = [
     "parallel",
     "requires",
     "retried_read",
+    "writes",
 ]
 
 T = TypeVar("T")
@@ -237,15 +239,6 @@ def fault_injector(provider: object) -> FaultInjector:
         not_testable("the target attaches no fault injector (cloudcore.testing.faults.attach)")
     assert inj is not None
     return inj
-
-
-@contextlib.contextmanager
-def no_writes(what: str) -> Iterator[Recorder]:
-    """Assert the block makes zero mutating API calls (idempotency)."""
-    with record() as rec:
-        yield rec
-    writes = [f"{c.service}:{c.operation}" for c in rec.mutating_calls()]
-    assert not writes, f"{what}: repeating it with the same input made mutating calls {writes}"
 
 
 @contextlib.contextmanager
