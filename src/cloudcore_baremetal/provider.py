@@ -38,6 +38,7 @@ from cloudcore.provider import BaseProvider
 from ._errors import map_error
 from .inventory import Host, Inventory, parse_roles, postgres_settings
 from .secrets import SecretStore, load_key
+from .storage import ObjectStore, StorageHooks
 from .transport import Transport
 
 __all__ = ["BaremetalProvider"]
@@ -66,7 +67,29 @@ def check_state_dir(path: str, field: str = "state_dir") -> str:
     return path.rstrip("/") or "/"
 
 
-class BaremetalProvider(BaseProvider):
+def check_endpoint(bind: str, port: int, url: str | None) -> tuple[str, int, str | None]:
+    """The object endpoint's options, checked (they reach a unit file and a URL)."""
+    import ipaddress
+
+    try:
+        ipaddress.ip_address(bind)
+    except ValueError:
+        raise ConfigurationError(
+            f"storage_bind: an IP address (got {bind!r})", field="storage_bind"
+        ) from None
+    if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port <= 65535:
+        raise ConfigurationError(f"storage_port: 0-65535 (got {port!r})", field="storage_port")
+    if url is not None and not re.fullmatch(
+        r"https?://[A-Za-z0-9.:\[\]-]+(/[A-Za-z0-9._~/-]*)?", url
+    ):
+        raise ConfigurationError(
+            f"storage_public_url: http(s)://host[:port][/path] (got {url!r})",
+            field="storage_public_url",
+        )
+    return bind, port, url
+
+
+class BaremetalProvider(StorageHooks, BaseProvider):
     """Services, PostgreSQL, Redis, secrets and nftables rules on your own Linux hosts.
 
     Args:
@@ -90,6 +113,10 @@ class BaremetalProvider(BaseProvider):
         timeout: Default command timeout in seconds.
         tcp_nodelay: Set TCP_NODELAY on SSH sockets.
         postgres: Default PostgreSQL settings for db hosts.
+        storage_bind: Address the object endpoint (presigned URLs) listens on, on the first host.
+        storage_port: Its port (``0``: a free port, kept across restarts).
+        storage_public_url: Base URL clients use for presigned URLs (default
+            ``http://<first host address>:<port>``), e.g. behind a TLS reverse proxy.
         region: A label for resource ids (e.g. a data-centre name).
         retry: Retry policy options.
     """
@@ -97,6 +124,7 @@ class BaremetalProvider(BaseProvider):
     name = "baremetal"
     capabilities = frozenset({C.COMPUTE, C.DATABASE, C.CACHE, C.WAF, C.SECRETS, C.DISCOVERY})
     features: Mapping[Capability, frozenset[str]] = {
+        C.STORAGE: frozenset({"versioning", "presign", "cors", "public"}),
         C.COMPUTE: frozenset(
             {"commands", "images", "health_check", "logs", "secrets_env", "endpoint"}
         ),
@@ -125,7 +153,11 @@ class BaremetalProvider(BaseProvider):
         "cache:high_availability": "one Redis instance per cache; no replica or Sentinel",
         "cache:tls": "Redis instances listen without TLS; use a private network or a tunnel",
         "compute:autoscaling": "bare-metal hosts are a fixed pool; scale with scale_service",
+        "storage:lifecycle": "the directory store keeps objects until they are deleted; "
+        "expiry rules are not run on the host",
     }
+    object_page_size = 1000
+    """Objects per ``list_objects`` page."""
 
     def __init__(
         self,
@@ -145,10 +177,14 @@ class BaremetalProvider(BaseProvider):
         timeout: float = 300.0,
         tcp_nodelay: bool = True,
         postgres: Mapping[str, Any] | None = None,
+        storage_bind: str = "0.0.0.0",
+        storage_port: int = 0,
+        storage_public_url: str | None = None,
         region: str | None = None,
         retry: Any = None,
     ) -> None:
         super().__init__(region=region, retry=retry)
+        self._storage_endpoint = check_endpoint(storage_bind, storage_port, storage_public_url)
         inventory = self._build_inventory(
             hosts,
             {
@@ -276,6 +312,25 @@ class BaremetalProvider(BaseProvider):
         )
 
     # ------------------------------------------------------------ plumbing
+    def _object_store(self) -> ObjectStore:
+        from ._dirstore import LocalFS, StoreFS
+        from .transport.local import LocalTransport
+
+        host = self.inventory.hosts[0]
+        fs: StoreFS
+        if isinstance(host.transport, LocalTransport):
+            fs = LocalFS()
+        else:
+            from .sftpfs import SftpFS
+            from .transport.ssh import SSHTransport
+
+            assert isinstance(host.transport, SSHTransport)
+            fs = SftpFS(host.transport)
+        bind, port, url = self._storage_endpoint
+        return ObjectStore(
+            host, fs, bind=bind, port=port, public_url=url, page_size=self.object_page_size
+        )
+
     @property
     def secret_store(self) -> SecretStore:
         """The secret store (on the first host of the inventory)."""

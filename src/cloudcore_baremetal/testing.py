@@ -21,9 +21,10 @@ import tempfile
 from collections.abc import Iterator
 from typing import Any
 
+from cloudcore.capabilities import Capability
 from cloudcore.models import DatabaseEndpoint
 from cloudcore.testing.faults import FaultQueue, attach
-from cloudcore.testing.probes import attach_probe
+from cloudcore.testing.probes import attach_bucket_seeder, attach_corrupter, attach_probe
 
 from .database import sql_literal
 from .local import LocalProvider
@@ -166,6 +167,13 @@ def _prepare_target(
     attach(provider, faults)
     if pg is not None:
         attach_probe(provider, PsqlProbe(provider))
+    if Capability.STORAGE in provider.capabilities:
+        from .storeprobe import DirStoreProbe
+
+        provider.object_page_size = 40  # the page tests cross pages with few objects
+        probe = DirStoreProbe(provider.objects.store)
+        attach_bucket_seeder(provider, probe)
+        attach_corrupter(provider, probe)
 
 
 @contextlib.contextmanager

@@ -137,18 +137,7 @@ class Transport(ABC):
             wrapped = text
         if sudo and self.sudo:
             wrapped = command(["sudo", "-n", "--", "sh", "-c", text])
-        call = current_call()
-        if self.faults is not None:
-            fault = self.faults.take(call.operation if call else None, label, mutating)
-            if fault is not None:
-                if fault.kind == "latency":
-                    time.sleep(fault.seconds)
-                else:
-                    status = 429 if fault.kind == "throttle" else 503
-                    emit_api_call(
-                        self.provider, self.service, label, mutating=mutating, status=status
-                    )
-                    raise InjectedFault(fault.kind, fault.retry_after)
+        self._inject(label, mutating, self.service)
         try:
             result = self._exec(wrapped, stdin, timeout or self.timeout)
         except Exception:
@@ -159,6 +148,24 @@ class Transport(ABC):
             detail = result.error_text or result.text.strip()[-500:]
             raise CommandError(label, result.code, detail, self.label)
         return result
+
+    def _inject(self, label: str, mutating: bool, service: str) -> None:
+        call = current_call()
+        if self.faults is not None:
+            fault = self.faults.take(call.operation if call else None, label, mutating)
+            if fault is not None:
+                if fault.kind == "latency":
+                    time.sleep(fault.seconds)
+                else:
+                    status = 429 if fault.kind == "throttle" else 503
+                    emit_api_call(self.provider, service, label, mutating=mutating, status=status)
+                    raise InjectedFault(fault.kind, fault.retry_after)
+
+    def account(self, name: str, *, mutating: bool, service: str) -> None:
+        """Count one operation done without a command (files on this machine, or over SFTP):
+        injected faults apply to it and it emits one ``cloudcore_api_call`` event."""
+        self._inject(name, mutating, service)
+        emit_api_call(self.provider, service, name, mutating=mutating, status=200)
 
     def write_file(self, path: str, data: bytes, *, mode: str = "600", name: str = "put") -> None:
         """Write ``data`` to ``path`` atomically (mode ``mode``), sent over stdin."""
