@@ -19,7 +19,7 @@ from cloudcore._context import current_call
 from cloudcore.events import emit_api_call
 from cloudcore.testing.faults import FaultQueue
 
-from .._shell import AND, OR, SEQ, Script, command, exit_with, script, to_file
+from .._shell import AND, OR, SEQ, Script, command, exit_with, group, script, to_file
 
 _MISSING = 3
 
@@ -161,18 +161,20 @@ class Transport(ABC):
         return result
 
     def write_file(self, path: str, data: bytes, *, mode: str = "600", name: str = "put") -> None:
-        """Write ``data`` to ``path`` atomically (mode ``mode``), sent over stdin."""
+        """Write ``data`` to ``path`` atomically (mode ``mode``), sent over stdin.
+
+        A failed write (a full disk) removes its temporary file and leaves ``path`` as it was.
+        """
         tmp = f"{path}.tmp{secrets.token_hex(6)}"
         self.run(
             script(
                 ["umask", "077"],
                 SEQ,
-                ["cat"],
-                to_file(tmp),
-                AND,
-                ["chmod", mode, tmp],
-                AND,
-                ["mv", "-f", tmp, path],
+                group(
+                    ["cat"], to_file(tmp), AND, ["chmod", mode, tmp], AND, ["mv", "-f", tmp, path]
+                ),
+                OR,
+                group(["rm", "-f", tmp], SEQ, exit_with(1)),
             ),
             mutating=True,
             name=name,
