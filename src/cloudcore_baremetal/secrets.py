@@ -218,11 +218,28 @@ class SecretStore:
 
     def store(self, key: str, value: SecretStr) -> str:
         """Store a new version; returns its id (``"1"``, ``"2"``...)."""
-        raw = value.get_secret_value().encode()
         existing = self.versions(key)
         nxt = int(existing[-1][0]) + 1 if existing else 1
+        ver = self._store_from(key, value, nxt, attempts=20)
+        if ver is None:
+            raise ConfigurationError(f"secret {key!r}: too many concurrent writers")
+        return ver
+
+    def store_first(self, key: str, value: SecretStr) -> SecretStr:
+        """Store ``value`` as version 1 unless the secret exists; returns the value kept.
+
+        Of concurrent callers exactly one stores its value (version 1 is created with a
+        no-replace link); every other caller, and any later one, gets that value back. A rerun
+        after a crash therefore reuses the value the first run stored.
+        """
+        if not self.versions(key) and self._store_from(key, value, 1, attempts=1) == "1":
+            return value
+        return self.get(key, None)
+
+    def _store_from(self, key: str, value: SecretStr, nxt: int, *, attempts: int) -> str | None:
+        raw = value.get_secret_value().encode()
         d = self._dir(key)
-        for _ in range(20):
+        for _ in range(attempts):
             ver = str(nxt)
             tmp = f"{d}/.{ver}.{pysecrets.token_hex(6)}.tmp"
             final = f"{d}/{ver}.bin"
@@ -255,7 +272,7 @@ class SecretStore:
                 if exc.code != _CONFLICT:
                     raise
                 nxt += 1
-        raise ConfigurationError(f"secret {key!r}: too many concurrent writers")
+        return None
 
     def get(self, key: str, version: str | None) -> SecretStr:
         """The value of the latest (or given) version.
