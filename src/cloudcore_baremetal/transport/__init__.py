@@ -155,6 +155,7 @@ class Transport(ABC):
             emit_api_call(self.provider, self.service, label, mutating=mutating, status=None)
             raise
         emit_api_call(self.provider, self.service, label, mutating=mutating, status=result.code)
+        self._completed(mutating)
         if check and result.code != 0:
             detail = result.error_text or result.text.strip()[-500:]
             raise CommandError(label, result.code, detail, self.label)
@@ -198,6 +199,9 @@ class Transport(ABC):
     @abstractmethod
     def _exec(self, command_line: str, stdin: bytes | None, timeout: float) -> Result:
         """Run a fully quoted command line; returns its result."""
+
+    def _completed(self, mutating: bool) -> None:  # noqa: B027 - optional hook
+        """Called after every command that ran (the local transport's crash-point hook)."""
 
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release the connection (no-op for local)."""
