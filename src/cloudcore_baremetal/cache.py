@@ -132,9 +132,11 @@ class Caches:
             "maxmemory-policy allkeys-lru",
         ]
         if config.auth:
-            password = pysecrets.token_urlsafe(24)
             auth_secret = f"cache/{config.name}/password"
-            self.p.secret_store.store(auth_secret, SecretStr(password))
+            # the first run's password, also for a rerun after a crash or a concurrent caller
+            password = self.p.secret_store.store_first(
+                auth_secret, SecretStr(pysecrets.token_urlsafe(24))
+            ).get_secret_value()
             lines.append(f"requirepass {password}")
         t = host.transport
         t.run(

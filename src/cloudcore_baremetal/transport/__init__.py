@@ -19,7 +19,7 @@ from cloudcore._context import current_call
 from cloudcore.events import emit_api_call
 from cloudcore.testing.faults import FaultQueue
 
-from .._shell import AND, OR, SEQ, Script, command, exit_with, script, to_file
+from .._shell import AND, OR, SEQ, Script, command, exit_with, group, script, to_file
 
 _MISSING = 3
 
@@ -144,6 +144,7 @@ class Transport(ABC):
             emit_api_call(self.provider, self.service, label, mutating=mutating, status=None)
             raise
         emit_api_call(self.provider, self.service, label, mutating=mutating, status=result.code)
+        self._completed(mutating)
         if check and result.code != 0:
             detail = result.error_text or result.text.strip()[-500:]
             raise CommandError(label, result.code, detail, self.label)
@@ -168,18 +169,20 @@ class Transport(ABC):
         emit_api_call(self.provider, service, name, mutating=mutating, status=200)
 
     def write_file(self, path: str, data: bytes, *, mode: str = "600", name: str = "put") -> None:
-        """Write ``data`` to ``path`` atomically (mode ``mode``), sent over stdin."""
+        """Write ``data`` to ``path`` atomically (mode ``mode``), sent over stdin.
+
+        A failed write (a full disk) removes its temporary file and leaves ``path`` as it was.
+        """
         tmp = f"{path}.tmp{secrets.token_hex(6)}"
         self.run(
             script(
                 ["umask", "077"],
                 SEQ,
-                ["cat"],
-                to_file(tmp),
-                AND,
-                ["chmod", mode, tmp],
-                AND,
-                ["mv", "-f", tmp, path],
+                group(
+                    ["cat"], to_file(tmp), AND, ["chmod", mode, tmp], AND, ["mv", "-f", tmp, path]
+                ),
+                OR,
+                group(["rm", "-f", tmp], SEQ, exit_with(1)),
             ),
             mutating=True,
             name=name,
@@ -203,6 +206,9 @@ class Transport(ABC):
     @abstractmethod
     def _exec(self, command_line: str, stdin: bytes | None, timeout: float) -> Result:
         """Run a fully quoted command line; returns its result."""
+
+    def _completed(self, mutating: bool) -> None:  # noqa: B027 - optional hook
+        """Called after every command that ran (the local transport's crash-point hook)."""
 
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release the connection (no-op for local)."""
