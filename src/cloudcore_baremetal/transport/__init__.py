@@ -20,6 +20,7 @@ from cloudcore.events import emit_api_call
 from cloudcore.testing.faults import FaultQueue
 
 from .._shell import AND, OR, SEQ, Script, command, exit_with, script, to_file
+from .wire import HostWire
 
 _MISSING = 3
 
@@ -91,6 +92,7 @@ class Transport(ABC):
         provider: The driver name events are reported under.
         sudo: Whether commands marked ``sudo`` really use ``sudo -n``.
         faults: A fault queue tests use to inject failures, or ``None``.
+        wire: A test target's :class:`~.wire.HostWire` counting what the host runs, or ``None``.
     """
 
     service = "local"
@@ -101,6 +103,7 @@ class Transport(ABC):
         self.sudo = sudo
         self.timeout = timeout
         self.faults: FaultQueue | None = None
+        self.wire: HostWire | None = None
 
     def run(
         self,
@@ -149,6 +152,8 @@ class Transport(ABC):
                         self.provider, self.service, label, mutating=mutating, status=status
                     )
                     raise InjectedFault(fault.kind, fault.retry_after)
+        if self.wire is not None:  # what the host is about to run, classified host-side
+            self.wire.saw(self.label, label, text, stdin)
         try:
             result = self._exec(wrapped, stdin, timeout or self.timeout)
         except Exception:
