@@ -16,6 +16,7 @@ from ._base import ConformanceOptions, SuiteBase, not_testable, requires
 from .cache import CacheSuite
 from .compute import ComputeSuite
 from .database import DatabaseSuite
+from .dimensions import DimensionsSuite
 from .discovery import DiscoverySuite
 from .dns import DNSSuite
 from .secrets import SecretsSuite
@@ -29,6 +30,7 @@ __all__ = [
     "ConformanceSuite",
     "DNSSuite",
     "DatabaseSuite",
+    "DimensionsSuite",
     "DiscoverySuite",
     "SecretsSuite",
     "StorageSuite",
@@ -48,6 +50,7 @@ class ConformanceSuite(
     SecretsSuite,
     StorageSuite,
     DiscoverySuite,
+    DimensionsSuite,
 ):
     """Every capability's tests. Subclass it as ``Test<Driver>`` and set ``target``.
 
