@@ -23,6 +23,7 @@ from ..capabilities import Capability
 from ..errors import CloudcoreError, NotFound, TransientError
 from ..models import DatabaseEndpoint, DeploymentResult, DNSRecord, Resource, ResourceType, WAFRule
 from . import broken_storage as bs
+from . import broken_wire as bw
 from .broken_readback import READBACK_VARIANTS
 from .faults import FaultQueue, attach
 from .memory import MemoryProvider
@@ -381,6 +382,47 @@ VARIANTS: dict[str, Variant] = {
         "test_waf_converges",
         "test_waf_error_mapping_and_retries",
         "test_readback_waf_targets",
+    ),
+    # ------------------------------------- writes the driver does not report (the wire)
+    "deploy_touches_unchanged": _v(
+        bw.DeployTouchesUnchanged,
+        "compute",
+        "an unchanged deploy writes nothing (on the wire)",
+        "test_compute_deploy_is_idempotent",
+    ),
+    "scale_same_rewrites": _v(
+        bw.ScaleSameRewrites,
+        "compute",
+        "scaling to the current count writes nothing (on the wire)",
+        "test_compute_update_read_after_write",
+    ),
+    "cache_provision_refreshes": _v(
+        bw.CacheProvisionRefreshes,
+        "cache",
+        "provisioning an unchanged cache writes nothing (on the wire)",
+        "test_cache_provision_idempotent",
+    ),
+    "database_provision_refreshes": _v(
+        bw.DatabaseProvisionRefreshes,
+        "database",
+        "provisioning an unchanged database writes nothing (on the wire)",
+        "test_database_provision_idempotent",
+    ),
+    "secret_writes_reported_as_reads": _v(
+        bw.SecretWritesReportedAsReads,
+        "secrets",
+        "the driver's own count of writes agrees with the wire",
+        "test_secrets_read_after_update",
+        "test_secrets_delete_when_gone",
+        "test_secrets_store_not_repeated",  # counts the reported writes of one store
+    ),
+    "dns_reports_nothing": _v(
+        bw.DNSReportsNothing,
+        "dns",
+        "every API call is reported (emit_api_call)",
+        "test_dns_round_trip",
+        "test_dns_read_after_update",
+        "test_dns_delete_when_gone",
     ),
     # ---------------------------------------------------------------- storage
     "object_list_drops_last_page": _v(

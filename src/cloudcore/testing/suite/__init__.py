@@ -16,6 +16,7 @@ from ._base import ConformanceOptions, SuiteBase, not_testable, requires
 from .cache import CacheSuite
 from .compute import ComputeSuite
 from .database import DatabaseSuite
+from .dimensions import DimensionsSuite
 from .discovery import DiscoverySuite
 from .dns import DNSSuite
 from .readback import ReadbackSuite
@@ -30,6 +31,7 @@ __all__ = [
     "ConformanceSuite",
     "DNSSuite",
     "DatabaseSuite",
+    "DimensionsSuite",
     "DiscoverySuite",
     "ReadbackSuite",
     "SecretsSuite",
@@ -51,6 +53,7 @@ class ConformanceSuite(
     StorageSuite,
     ReadbackSuite,
     DiscoverySuite,
+    DimensionsSuite,
 ):
     """Every capability's tests. Subclass it as ``Test<Driver>`` and set ``target``.
 
