@@ -78,6 +78,9 @@ class MemoryCore(BaseProvider):
         self._blobs = open_blob_store(self._state.path)
         self.multipart_threshold = multipart_threshold
         self.wire = WireTally()
+        from .queues import MemoryClock
+
+        self.clock = MemoryClock()
         self.page_size = page_size
         self.latency = latency
         self.faults = FaultQueue()

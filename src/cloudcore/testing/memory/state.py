@@ -36,6 +36,8 @@ SECTIONS = (
     "waf",
     "secrets",
     "buckets",
+    "queues",
+    "jobs",
     "counters",
 )
 

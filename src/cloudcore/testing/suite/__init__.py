@@ -18,6 +18,8 @@ from .compute import ComputeSuite
 from .database import DatabaseSuite
 from .discovery import DiscoverySuite
 from .dns import DNSSuite
+from .jobs import JobsSuite
+from .queues import QueuesSuite
 from .secrets import SecretsSuite
 from .storage import StorageSuite
 from .waf import WAFSuite
@@ -30,6 +32,8 @@ __all__ = [
     "DNSSuite",
     "DatabaseSuite",
     "DiscoverySuite",
+    "JobsSuite",
+    "QueuesSuite",
     "SecretsSuite",
     "StorageSuite",
     "SuiteBase",
@@ -47,6 +51,8 @@ class ConformanceSuite(
     WAFSuite,
     SecretsSuite,
     StorageSuite,
+    QueuesSuite,
+    JobsSuite,
     DiscoverySuite,
 ):
     """Every capability's tests. Subclass it as ``Test<Driver>`` and set ``target``.
