@@ -17,7 +17,8 @@ all of them; the narrowest provider sets each bound:
   (4/3 larger), and SQS's and Cloudflare Queues' budgets count attributes too
   (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/quotas-messages.html,
   https://developers.cloudflare.com/queues/platform/limits/: 128 KB a message).
-- at most 10 attributes a message: SQS's limit of message attributes (same quotas page).
+- at most 9 attributes a message: SQS allows 10 (same quotas page) and the aws driver uses one
+  to mark a body it had to base64-encode.
 - delays 0-600 s and receives of at most 10 messages waiting at most 20 s: SQS's
   ``ReceiveMessage`` ``MaxNumberOfMessages`` 1-10 and ``WaitTimeSeconds`` 0-20
   (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_ReceiveMessage.html);
@@ -50,8 +51,8 @@ __all__ = [
 
 MAX_MESSAGE_BYTES = 64 * 1024
 """Largest message body, in bytes (see the module docstring for why)."""
-MAX_ATTRIBUTES = 10
-"""Most attributes on one message (SQS's limit)."""
+MAX_ATTRIBUTES = 9
+"""Most attributes on one message: SQS allows 10 and cloudcore keeps one to mark base64 bodies."""
 MAX_RECEIVE_BATCH = 10
 """Most messages one ``receive_messages`` call returns (SQS's limit)."""
 MAX_WAIT_SECONDS = 20
@@ -73,7 +74,7 @@ def dead_letter_name(queue: str) -> str:
 
 def _check_attributes(value: dict[str, str]) -> dict[str, str]:
     if len(value) > MAX_ATTRIBUTES:
-        raise ValueError(f"at most {MAX_ATTRIBUTES} attributes (SQS's limit)")
+        raise ValueError(f"at most {MAX_ATTRIBUTES} attributes (SQS's 10, less one cloudcore uses)")
     for key, val in value.items():
         if not isinstance(key, str) or not _ATTR_KEY_RE.fullmatch(key):
             raise ValueError(
@@ -182,7 +183,7 @@ class OutgoingMessage(Model):
 
     Attributes:
         body: Bytes, or text (sent as its UTF-8 bytes); at most :data:`MAX_MESSAGE_BYTES`.
-        attributes: Up to 10 string attributes.
+        attributes: Up to 9 string attributes.
         delay_seconds: Seconds before the message becomes visible, 0-600 (feature ``delay``).
         group: Message group of a FIFO queue (order is kept within a group); ``None`` on FIFO
             queues means the group ``"default"``.

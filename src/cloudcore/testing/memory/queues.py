@@ -5,8 +5,9 @@ A message is a record in the queue's list: ``visible_at`` (epoch seconds on :att
 hides it while it is in flight or delayed; ``receipt`` is the handle of its current delivery.
 The rules follow SQS (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-visibility-timeout.html):
 a receive of a message that has already been delivered ``max_receives`` times moves it to the
-dead-letter queue instead of delivering it again; a FIFO group with a message in flight delivers
-nothing else until that message is acked or becomes visible again
+dead-letter queue instead of delivering it again; one receive may return several messages of a
+FIFO group, in order, but a group with a message in flight delivers nothing else until that
+message is acked or becomes visible again
 (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/FIFO-queues-understanding-logic.html).
 """
 
@@ -263,8 +264,6 @@ class MemoryQueues(MemoryCore):
                 m["receive_count"] += 1
                 m["receipt"] = f"{m['id']}.{uuid.uuid4().hex}"
                 m["visible_at"] = now + hide
-                if m["group"] is not None:
-                    busy.add(m["group"])
                 out.append(self._queue_message(m))
             if moved:
                 self._queue_dead_letter(data, queue, entry, moved, now)
