@@ -10,6 +10,7 @@ from .cache import AWSCache
 from .compute import AWSCompute
 from .database import AWSDatabase
 from .discovery import AWSDiscovery
+from .queues import AWSQueues
 from .secrets import AWSSecrets
 from .waf import AWSWAF
 
@@ -18,7 +19,7 @@ __all__ = ["AWSProvider"]
 C = Capability
 
 
-class AWSProvider(AWSCompute, AWSDatabase, AWSCache, AWSSecrets, AWSWAF, AWSDiscovery):
+class AWSProvider(AWSCompute, AWSDatabase, AWSCache, AWSSecrets, AWSWAF, AWSQueues, AWSDiscovery):
     """AWS: ECS Fargate, RDS PostgreSQL, ElastiCache Redis, Route53, WAFv2, Secrets Manager.
 
     >>> import cloudcore
@@ -33,7 +34,9 @@ class AWSProvider(AWSCompute, AWSDatabase, AWSCache, AWSSecrets, AWSWAF, AWSDisc
     """
 
     name = "aws"
-    capabilities = frozenset({C.COMPUTE, C.DATABASE, C.CACHE, C.DNS, C.WAF, C.SECRETS, C.DISCOVERY})
+    capabilities = frozenset(
+        {C.COMPUTE, C.DATABASE, C.CACHE, C.DNS, C.WAF, C.SECRETS, C.QUEUES, C.DISCOVERY}
+    )
     features: Mapping[Capability, frozenset[str]] = {
         C.COMPUTE: frozenset({"images", "autoscaling", "health_check", "logs", "secrets_env"}),
         C.DATABASE: frozenset(
@@ -43,6 +46,7 @@ class AWSProvider(AWSCompute, AWSDatabase, AWSCache, AWSSecrets, AWSWAF, AWSDisc
         C.DNS: frozenset({"A", "AAAA", "CNAME", "TXT", "MX", "NS", "SRV", "CAA", "batch"}),
         C.WAF: KNOWN_FEATURES[C.WAF],  # every portable rule kind and managed set
         C.SECRETS: frozenset({"versions", "read"}),
+        C.QUEUES: frozenset({"dead_letter", "fifo", "delay", "redrive"}),
         C.DISCOVERY: frozenset({"tags", "schemas"}),
     }
     unsupported_reasons: Mapping[str, str] = {

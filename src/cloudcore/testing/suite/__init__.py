@@ -19,6 +19,8 @@ from .database import DatabaseSuite
 from .dimensions import DimensionsSuite
 from .discovery import DiscoverySuite
 from .dns import DNSSuite
+from .jobs import JobsSuite
+from .queues import QueuesSuite
 from .readback import ReadbackSuite
 from .secrets import SecretsSuite
 from .storage import StorageSuite
@@ -33,6 +35,8 @@ __all__ = [
     "DatabaseSuite",
     "DimensionsSuite",
     "DiscoverySuite",
+    "JobsSuite",
+    "QueuesSuite",
     "ReadbackSuite",
     "SecretsSuite",
     "StorageSuite",
@@ -52,6 +56,8 @@ class ConformanceSuite(
     SecretsSuite,
     StorageSuite,
     ReadbackSuite,
+    QueuesSuite,
+    JobsSuite,
     DiscoverySuite,
     DimensionsSuite,
 ):

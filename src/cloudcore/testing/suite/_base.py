@@ -446,6 +446,31 @@ def _probe(capability: str, feature: str | None) -> Probe:
             "public": lambda p, o: p.create_bucket(BucketConfig(name=name, public_read=True)),
         }
         return storage_probes.get(feature or "", lambda p, o: p.list_buckets())
+    if c is Capability.QUEUES:
+        from ...models.queues import QueueConfig
+
+        queue_probes: dict[str, Probe] = {
+            "dead_letter": lambda p, o: p.create_queue(QueueConfig(name=name, max_receives=5)),
+            "fifo": lambda p, o: p.create_queue(QueueConfig(name=name, fifo=True)),
+            "delay": lambda p, o: p.send_messages(name, [{"body": "x", "delay_seconds": 1}]),
+            "redrive": lambda p, o: p.redrive(name + "-dlq"),
+        }
+        return queue_probes.get(feature or "", lambda p, o: p.list_queues())
+    if c is Capability.JOBS:
+        from ...models.jobs import JobConfig
+
+        def job(kind: str) -> Probe:
+            target = {"url": "https://example.com/"} if kind == "http" else {"command": ["true"]}
+            cfg = JobConfig.model_validate({"cron": "0 0 * * *", "target": target})
+            return lambda p, o: p.schedule_job(name, cfg)
+
+        job_probes: dict[str, Probe] = {
+            "command": job("command"),
+            "http": job("http"),
+            "runs": lambda p, o: p.list_job_runs(name),
+            "run_now": lambda p, o: p.run_job(name),
+        }
+        return job_probes.get(feature or "", lambda p, o: p.list_jobs())
     if c is Capability.SECRETS:
         if feature == "versions":
             return lambda p, o: p.list_secret_versions("cct/probe")
