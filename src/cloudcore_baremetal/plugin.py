@@ -6,7 +6,7 @@ from typing import Any
 
 from cloudcore.hookspecs import RegisterDriver, hookimpl
 
-_CAPS = ("compute", "database", "cache", "waf", "secrets", "discovery")
+_CAPS = ("compute", "database", "cache", "waf", "secrets", "discovery", "storage")
 
 
 @hookimpl
@@ -24,7 +24,7 @@ def cloudcore_register_drivers(register: RegisterDriver) -> None:
     register(
         name="local",
         factory="cloudcore_baremetal.local:LocalProvider",
-        capabilities=(*_CAPS, "storage"),
+        capabilities=_CAPS,
         test_target="cloudcore_baremetal.testing:local_target",
         description="This machine, no SSH: the bare-metal engine over a local transport",
     )
