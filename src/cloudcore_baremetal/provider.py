@@ -122,7 +122,9 @@ class BaremetalProvider(StorageHooks, BaseProvider):
     """
 
     name = "baremetal"
-    capabilities = frozenset({C.COMPUTE, C.DATABASE, C.CACHE, C.WAF, C.SECRETS, C.DISCOVERY})
+    capabilities = frozenset(
+        {C.COMPUTE, C.DATABASE, C.CACHE, C.WAF, C.SECRETS, C.DISCOVERY, C.STORAGE}
+    )
     features: Mapping[Capability, frozenset[str]] = {
         C.STORAGE: frozenset({"versioning", "presign", "cors", "public"}),
         C.COMPUTE: frozenset(
@@ -343,6 +345,8 @@ class BaremetalProvider(StorageHooks, BaseProvider):
         return map_error(exc)
 
     def _close(self) -> None:
+        if self._objects is not None:
+            self._objects.close()
         self.inventory.close()
 
     # ------------------------------------------------------------ compute

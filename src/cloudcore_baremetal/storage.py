@@ -84,6 +84,12 @@ class ObjectStore:
         self.store = DirStore(fs, host.path("storage", "buckets"), self._account)
         self._secret: bytes | None = None
 
+    def close(self) -> None:
+        """Close the file connection (SFTP)."""
+        closer = getattr(self.fs, "close", None)
+        if closer is not None:
+            closer()
+
     def _account(self, api: str, mutating: bool) -> None:
         service = "fs" if isinstance(self.fs, LocalFS) else "sftp"
         self.host.transport.account(api, mutating=mutating, service=service)

@@ -147,6 +147,7 @@ def fake_target(*, postgres: bool = True, **options: Any) -> Iterator[BaremetalP
             secret_key_file=None,
             postgres=pg,
             retry=options.pop("retry", FAST_RETRY),
+            storage_bind=options.pop("storage_bind", "127.0.0.1"),  # tests stay on loopback
             **options,
         )
         _prepare_target(provider, state, pg, stack)
