@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigurationError
-from ._common import connected, emit, progress
+from ._common import connected, emit, progress, structured
 from .compute import _simple
 
 
@@ -121,11 +121,19 @@ def secret_set(args: argparse.Namespace) -> int:
 
 
 def secret_get(args: argparse.Namespace) -> int:
+    """Masked unless ``--reveal``: then the value alone (table/text) or ``{"key", "value"}``.
+
+    Without ``--reveal`` a script asking for JSON gets no ``value`` field at all (a mask it could
+    take for the value would be worse than nothing), only ``revealed: false``.
+    """
     with connected(args) as cloud:
         value = cloud.get_secret(args.key, args.version)
     if args.reveal:
         shown = value.get_secret_value()
-        emit(args, {"key": args.key, "value": shown} if getattr(args, "json", False) else shown)
+        structured_out = structured(args)
+        emit(args, {"key": args.key, "value": shown} if structured_out else shown)
+    elif structured(args):
+        emit(args, {"key": args.key, "revealed": False, "hint": "use --reveal to include value"})
     else:
         emit(args, {"key": args.key, "value": str(value), "hint": "use --reveal to print it"})
     return 0
