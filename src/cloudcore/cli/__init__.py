@@ -23,6 +23,7 @@ _EXTENSIONS = (
     "cloudcore.cli.conformance",
     "cloudcore.cli.tools",
     "cloudcore.cli.mcp",
+    "cloudcore.cli.stack",
 )
 
 
