@@ -124,8 +124,20 @@ class Stack(Model):
     waf: dict[str, list[dict[str, Any]]] = Field(default_factory=dict)
     format: Literal["cloudcore.stack/v1"] = "cloudcore.stack/v1"
 
-    @model_validator(mode="after")
-    def _check(self) -> Self:
+    # The entries are checked after pydantic's own validation, outside it, so an error keeps
+    # the dotted path of the field (``services.api.env.DB``) instead of pydantic's "(model)".
+    def __init__(self, /, **data: Any) -> None:
+        super().__init__(**data)
+        self._check()
+
+    @classmethod
+    def model_validate(cls, obj: Any, *args: Any, **kwargs: Any) -> Self:
+        """Validate a mapping into a stack (ConfigurationError names the bad field)."""
+        stack = super().model_validate(obj, *args, **kwargs)
+        stack._check()
+        return stack
+
+    def _check(self) -> None:
         from ..models.secrets import validate_secret_key
 
         for key in self.secrets:
@@ -143,7 +155,6 @@ class Stack(Model):
         for target in self.waf:
             self.render("waf", target, _placeholders(self.refs("waf", target)))
         self._check_refs()
-        return self
 
     # -- entries ---------------------------------------------------------------------------------
 
