@@ -3,7 +3,8 @@
 ``plan`` reads the provider (no writes) and prints what ``apply`` would change, one line per
 resource, with field-level diffs. ``apply`` plans, shows the plan, asks before applying unless
 ``--auto-approve``, then applies in dependency order and stops at the first failure.
-``export`` writes what cloudcore manages as a stack file.
+``export`` writes what cloudcore manages as a stack file; ``graph`` draws a stack (Mermaid, DOT,
+SVG or PNG).
 
 The provider is the stack's ``providers`` routing unless ``--provider``/``--profile`` is given.
 Exit codes: 0 ok (for ``plan --detailed-exitcode``: no changes), 2 changes (with
@@ -81,6 +82,22 @@ def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
         "--format", choices=("yaml", "json"), default="yaml", help="output format (default yaml)"
     )
     p.set_defaults(func=_export_cmd)
+    p = sub.add_parser(
+        "graph",
+        parents=[common],
+        help="draw a stack file (or, without FILE, what the provider runs)",
+        description="Draw a system: resources grouped by provider, references as edges. "
+        "Mermaid and DOT are text; SVG and PNG need the 'graph' extra and Graphviz.",
+    )
+    p.add_argument("file", nargs="?", help="stack file; without it, export the provider first")
+    p.add_argument(
+        "--format",
+        choices=("mermaid", "dot", "svg", "png"),
+        default="mermaid",
+        help="output format (default mermaid)",
+    )
+    p.add_argument("--out", "-O", help="write to this file instead of standard output")
+    p.set_defaults(func=_graph_cmd)
 
 
 @contextmanager
@@ -228,4 +245,37 @@ def _export_cmd(args: argparse.Namespace) -> int:
     with _provider_for(args, None) as cloud:
         stack = export_stack(cloud, args.name)
     sys.stdout.write(dump_stack(stack, "json" if getattr(args, "json", False) else args.format))
+    return 0
+
+
+def _graph_cmd(args: argparse.Namespace) -> int:
+    from ..stack import export_stack
+    from ..stack.graph import build_graph, render, to_dot, to_mermaid
+
+    if args.file:
+        stack = _load(args)
+        routing = None
+        if getattr(args, "provider", None):
+            routing = {"default": args.provider}
+    else:
+        with _provider_for(args, None) as cloud:
+            stack = export_stack(cloud)
+            routing = {"default": cloud.name}
+    graph = build_graph(stack, routing)
+    data: bytes
+    if args.format == "mermaid":
+        data = to_mermaid(graph).encode()
+    elif args.format == "dot":
+        data = to_dot(graph).encode()
+    else:
+        data = render(graph, args.format)
+    if args.out:
+        with open(args.out, "wb") as fh:
+            fh.write(data)
+    elif args.format in ("svg", "png") and sys.stdout.isatty():
+        print("error: binary output: give --out FILE", file=sys.stderr)
+        return 2
+    else:
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
     return 0

@@ -133,6 +133,9 @@ class Stack(Model):
     @classmethod
     def model_validate(cls, obj: Any, *args: Any, **kwargs: Any) -> Self:
         """Validate a mapping into a stack (ConfigurationError names the bad field)."""
+        if isinstance(obj, Mapping) and not args and not kwargs:
+            # Through __init__ directly: pydantic would wrap _check's errors as "(model)".
+            return cls(**{str(k): v for k, v in obj.items()})
         stack = super().model_validate(obj, *args, **kwargs)
         stack._check()
         return stack
