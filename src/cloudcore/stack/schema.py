@@ -16,7 +16,7 @@ SCHEMA_ID = "https://cloudcore.dev/schemas/stack.schema.json"
 
 
 def _entry(model: type[Any], defs: dict[str, Any], drop: tuple[str, ...] = ()) -> dict[str, Any]:
-    schema = model.model_json_schema(ref_template="#/$defs/{model}")
+    schema: dict[str, Any] = model.model_json_schema(ref_template="#/$defs/{model}")
     defs.update(schema.pop("$defs", {}))
     for key in drop:
         schema.get("properties", {}).pop(key, None)
