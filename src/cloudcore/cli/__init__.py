@@ -24,6 +24,7 @@ _EXTENSIONS = (
     "cloudcore.cli.tools",
     "cloudcore.cli.mcp",
     "cloudcore.cli.stack",
+    "cloudcore.cli.migrate",
 )
 
 
