@@ -18,7 +18,14 @@ from typing import TYPE_CHECKING, Any
 from ..errors import CloudcoreError, ConfigurationError
 from ..stack import Plan, Stack, apply, export_stack, plan
 from ..stack.model import KINDS
-from .data import copy_database, copy_objects, copy_secret, database_store, table_digests
+from .data import (
+    PostgresStore,
+    copy_database,
+    copy_objects,
+    copy_secret,
+    database_store,
+    table_digests,
+)
 from .journal import Journal
 from .translate import Gap, Policy, translate
 
@@ -269,8 +276,10 @@ def verify(
             same = dst[-len(src) :] == src if src else not dst
         out[f"secret {key}"] = "equal" if same else "differ"
     for name in stack.entries("databases"):
-        a = table_digests(database_store(source, name))
-        b = table_digests(database_store(target, name))
+        sa, sb = database_store(source, name), database_store(target, name)
+        both_pg = isinstance(sa, PostgresStore) and isinstance(sb, PostgresStore)
+        a = table_digests(sa, server_side=both_pg)
+        b = table_digests(sb, server_side=both_pg)
         out[f"database {name}"] = "equal" if a == b else "differ"
     for bucket in stack.entries("buckets"):
         a2 = {o.key: (o.size, o.checksum) for o in source.list_objects(bucket)}
