@@ -134,12 +134,24 @@ OPERATIONS: dict[str, OperationInfo] = {
         ),
         _op("get_logs", C.COMPUTE, "Read a service's recent log lines", read=True),
         _op(
+            "get_service_config",
+            C.COMPUTE,
+            "Read a service's config back, as deploy_service takes it",
+            read=True,
+        ),
+        _op(
             "provision_database",
             C.DATABASE,
             "Create a PostgreSQL database (or return the existing one)",
         ),
         _op("backup_database", C.DATABASE, "Take a backup of a database now", idempotent=False),
         _op("list_backups", C.DATABASE, "List a database's backups", read=True),
+        _op(
+            "get_database",
+            C.DATABASE,
+            "Read a database's config back, with its endpoint and status",
+            read=True,
+        ),
         _op(
             "restore_database",
             C.DATABASE,
@@ -154,9 +166,16 @@ OPERATIONS: dict[str, OperationInfo] = {
         ),
         _op("provision_cache", C.CACHE, "Create a Redis cache (or return the existing one)"),
         _op("delete_cache", C.CACHE, "Delete a cache (succeeds if already gone)", destructive=True),
+        _op(
+            "get_cache",
+            C.CACHE,
+            "Read a cache's config back, with its endpoint and status",
+            read=True,
+        ),
         _op("create_dns_record", C.DNS, "Point a name at an address or host (A, AAAA or CNAME)"),
         _op("upsert_dns_records", C.DNS, "Create or replace many DNS record sets in batches"),
         _op("list_dns_records", C.DNS, "List the record sets of a zone", read=True),
+        _op("list_dns_zones", C.DNS, "List the DNS zones the provider hosts", read=True),
         _op(
             "delete_dns_record",
             C.DNS,
@@ -170,6 +189,12 @@ OPERATIONS: dict[str, OperationInfo] = {
             destructive=True,
         ),
         _op("get_waf_rules", C.WAF, "Read the WAF rule set cloudcore manages", read=True),
+        _op(
+            "list_waf_targets",
+            C.WAF,
+            "List the targets holding a WAF rule set cloudcore manages",
+            read=True,
+        ),
         _op("store_secret", C.SECRETS, "Store a new version of a secret", idempotent=False),
         _op(
             "get_secret", C.SECRETS, "Read a secret's value (latest or a given version)", read=True

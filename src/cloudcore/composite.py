@@ -86,6 +86,16 @@ class CompositeProvider(
     def features(self) -> Mapping[Capability, frozenset[str]]:
         return {c: p.features.get(c, frozenset()) for c, p in self._routes.items()}
 
+    @property
+    def readback_gaps(self) -> Mapping[str, str]:
+        """Each routed provider's gaps of the capability routed to it."""
+        return {
+            key: why
+            for cap, prov in self._routes.items()
+            for key, why in prov.readback_gaps.items()
+            if key.split(":", 1)[0] == cap.value
+        }
+
     def supports(self, capability: Capability | str, feature: str | None = None) -> bool:
         try:
             cap = Capability(capability)

@@ -62,6 +62,9 @@ EXAMPLES: dict[str, dict[str, Any]] = {
 OUTPUT_MODELS = {
     "BackupRef",
     "Bucket",
+    "Cache",
+    "DNSZone",
+    "Database",
     "ObjectInfo",
     "CacheEndpoint",
     "DatabaseEndpoint",

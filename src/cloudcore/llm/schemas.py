@@ -183,19 +183,21 @@ CONFIG_MODELS: dict[ResourceType, type[BaseModel]] = {
 OPERATIONS_BY_TYPE: dict[ResourceType, tuple[str, ...]] = {
     ResourceType.SERVICE: (
         "get_service_status",
+        "get_service_config",
         "scale_service",
         "deploy_service",
         "get_logs",
         "delete_service",
     ),
     ResourceType.DATABASE: (
+        "get_database",
         "backup_database",
         "list_backups",
         "provision_database",
         "delete_database",
     ),
     ResourceType.BACKUP: ("restore_database",),
-    ResourceType.CACHE: ("provision_cache", "delete_cache"),
+    ResourceType.CACHE: ("get_cache", "provision_cache", "delete_cache"),
     ResourceType.DNS_ZONE: ("list_dns_records", "upsert_dns_records", "create_dns_record"),
     ResourceType.DNS_RECORD: ("upsert_dns_records", "delete_dns_record"),
     ResourceType.WAF_POLICY: ("get_waf_rules", "configure_waf"),

@@ -39,6 +39,7 @@ from .discovery import (
     resource_id,
 )
 from .dns import DNSRecord, RecordType, infer_record, normalize_fqdn, zone_for
+from .readback import Cache, Database, DNSZone
 from .secrets import SecretVersion
 from .storage import Bucket, BucketConfig, LifecycleRule, ObjectInfo
 from .waf import (
@@ -61,9 +62,12 @@ __all__ = [
     "BackupRef",
     "Bucket",
     "BucketConfig",
+    "Cache",
     "CacheConfig",
     "CacheEndpoint",
     "DNSRecord",
+    "DNSZone",
+    "Database",
     "DatabaseConfig",
     "DatabaseEndpoint",
     "DeploymentResult",

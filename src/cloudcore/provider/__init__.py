@@ -49,6 +49,8 @@ class BaseProvider(
         unsupported_reasons: Why something is missing, keyed ``"dns"`` or ``"waf:geo"``.
         token_safe_operations: Non-idempotent operations this driver makes safe to retry with
             the per-call idempotency token (``cloudcore.current_call().token``).
+        readback_gaps: Config fields it cannot read back, with the reason, keyed
+            ``"<capability>:<field path>"``.
 
     Args:
         region: Region or location, where the provider has them.

@@ -23,6 +23,7 @@ from ..capabilities import Capability
 from ..errors import CloudcoreError, NotFound, TransientError
 from ..models import DatabaseEndpoint, DeploymentResult, DNSRecord, Resource, ResourceType, WAFRule
 from . import broken_storage as bs
+from .broken_readback import READBACK_VARIANTS
 from .faults import FaultQueue, attach
 from .memory import MemoryProvider
 from .memory.compute import config_hash
@@ -285,7 +286,11 @@ VARIANTS: dict[str, Variant] = {
         "test_compute_error_mapping_and_retries",  # a cached read never reaches the API
     ),
     "non_idempotent_deploy": _v(
-        NonIdempotentDeploy, "compute", "idempotent deploy", "test_compute_deploy_is_idempotent"
+        NonIdempotentDeploy,
+        "compute",
+        "idempotent deploy",
+        "test_compute_deploy_is_idempotent",
+        "test_readback_service_round_trip",  # the config read back, deployed again, writes
     ),
     "throttle_as_not_found": _v(
         ThrottleAsNotFound,
@@ -375,6 +380,7 @@ VARIANTS: dict[str, Variant] = {
         "test_waf_configure_is_idempotent",
         "test_waf_converges",
         "test_waf_error_mapping_and_retries",
+        "test_readback_waf_targets",
     ),
     # ---------------------------------------------------------------- storage
     "object_list_drops_last_page": _v(
@@ -446,6 +452,9 @@ VARIANTS: dict[str, Variant] = {
         "test_storage_copy_object",
     ),
 }
+VARIANTS.update(
+    {name: _v(cls, cap, why, *fails) for name, (cls, cap, why, fails) in READBACK_VARIANTS.items()}
+)
 """Every broken variant by name."""
 
 

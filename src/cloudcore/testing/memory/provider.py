@@ -6,6 +6,7 @@ from .compute import MemoryCompute
 from .data import MemoryData
 from .discovery import MemoryDiscovery
 from .edge import MemoryEdge
+from .readback import MemoryReadback
 from .secrets import MemorySecrets
 from .storage import MemoryStorage
 
@@ -13,7 +14,13 @@ __all__ = ["MemoryProvider"]
 
 
 class MemoryProvider(
-    MemoryCompute, MemoryData, MemoryEdge, MemorySecrets, MemoryStorage, MemoryDiscovery
+    MemoryCompute,
+    MemoryReadback,
+    MemoryData,
+    MemoryEdge,
+    MemorySecrets,
+    MemoryStorage,
+    MemoryDiscovery,
 ):
     """Every capability and feature, with the full promised semantics, in memory.
 

@@ -18,6 +18,7 @@ from .compute import ComputeSuite
 from .database import DatabaseSuite
 from .discovery import DiscoverySuite
 from .dns import DNSSuite
+from .readback import ReadbackSuite
 from .secrets import SecretsSuite
 from .storage import StorageSuite
 from .waf import WAFSuite
@@ -30,6 +31,7 @@ __all__ = [
     "DNSSuite",
     "DatabaseSuite",
     "DiscoverySuite",
+    "ReadbackSuite",
     "SecretsSuite",
     "StorageSuite",
     "SuiteBase",
@@ -47,6 +49,7 @@ class ConformanceSuite(
     WAFSuite,
     SecretsSuite,
     StorageSuite,
+    ReadbackSuite,
     DiscoverySuite,
 ):
     """Every capability's tests. Subclass it as ``Test<Driver>`` and set ``target``.

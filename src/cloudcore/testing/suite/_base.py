@@ -114,6 +114,8 @@ class ConformanceOptions:
             just above two parts.
         presign_upload_bytes: Size of the object the presigned-upload test sends (5 MB, what
             a browser upload of a photo is).
+        database_version: Major version the database read-back test asks for.
+        cache_version: Version the cache read-back test asks for.
     """
 
     zone: str = "example.com"
@@ -130,6 +132,8 @@ class ConformanceOptions:
     object_page_size: int | None = None
     multipart_threshold: int | None = None
     presign_upload_bytes: int = 5 * 1024 * 1024
+    database_version: str | None = "15"
+    cache_version: str | None = "7"
 
     @classmethod
     def build(cls, values: dict[str, Any] | None) -> ConformanceOptions:
