@@ -116,6 +116,18 @@ def table_digests(store: TableStore, *, server_side: bool = False) -> dict[str, 
     return out
 
 
+def _canonical(value: Any) -> Any:
+    """JSON values as every store returns them: an integral float is its integer (PostgreSQL's
+    ``row_to_json`` prints ``double precision`` 2.0 as ``2``)."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, dict):
+        return {k: _canonical(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_canonical(v) for v in value]
+    return value
+
+
 class _MemoryRows:
     def __init__(self, provider: Any, name: str) -> None:
         self.provider, self.name = provider, name

@@ -37,7 +37,7 @@ OUTPUTS: Mapping[str, frozenset[str]] = {
 """What each kind of resource exposes to references."""
 
 _ANY = re.compile(r"\$\$\{|\$\{([^}]*)\}")
-_REF = re.compile(r"([a-z]+)\.([A-Za-z0-9][A-Za-z0-9_.-]*)\.([a-z_]+)")
+_REF = re.compile(r"([a-z]+)\.([A-Za-z0-9][A-Za-z0-9_./!-]*)\.([a-z_]+)")
 
 
 @dataclass(frozen=True, order=True)
