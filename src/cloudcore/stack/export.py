@@ -70,7 +70,7 @@ def export_stack(provider: CloudProvider, name: str | None = None) -> Stack:
 
     if C.DATABASE in caps:
         for res in provider.list_resources(type=ResourceType.DATABASE):
-            db = provider.get_database(res.name)  # type: ignore[attr-defined]
+            db = provider.get_database(res.name)
             note_stack(db.config)
             data.setdefault("databases", {})[res.name] = _portable(db.config)
             outputs.update(_store_outputs("databases", res.name, db))
@@ -78,7 +78,7 @@ def export_stack(provider: CloudProvider, name: str | None = None) -> Stack:
                 owned_secrets.add(db.endpoint.password_secret)
     if C.CACHE in caps:
         for res in provider.list_resources(type=ResourceType.CACHE):
-            cache = provider.get_cache(res.name)  # type: ignore[attr-defined]
+            cache = provider.get_cache(res.name)
             note_stack(cache.config)
             data.setdefault("caches", {})[res.name] = _portable(cache.config)
             outputs.update(_store_outputs("caches", res.name, cache))
@@ -97,13 +97,13 @@ def export_stack(provider: CloudProvider, name: str | None = None) -> Stack:
             outputs[Ref("secrets", key, "key")] = key
     if C.COMPUTE in caps:
         for summary in provider.list_services():
-            config = provider.get_service_config(summary.name)  # type: ignore[attr-defined]
+            config = provider.get_service_config(summary.name)
             note_stack(config)
             data.setdefault("services", {})[summary.name] = _portable(config, drop=())
             status = provider.get_service_status(summary.name)
             outputs.update(service_outputs(summary.name, status.endpoint))
     if C.DNS in caps:
-        for zone in provider.list_dns_zones():  # type: ignore[attr-defined]
+        for zone in provider.list_dns_zones():
             zname = zone if isinstance(zone, str) else zone.name
             records = []
             for rec in provider.list_dns_records(zname):
@@ -113,7 +113,7 @@ def export_stack(provider: CloudProvider, name: str | None = None) -> Stack:
             if records:
                 data.setdefault("dns", {})[zname.rstrip(".")] = records
     if C.WAF in caps:
-        for target in provider.list_waf_targets():  # type: ignore[attr-defined]
+        for target in provider.list_waf_targets():
             rules = provider.get_waf_rules(target)
             if rules:
                 data.setdefault("waf", {})[target or "default"] = [
