@@ -27,6 +27,8 @@ _EXTENSIONS = (
     "cloudcore.cli.tools",
     "cloudcore.cli.mcp",
     "cloudcore.cli.completion",
+    "cloudcore.cli.stack",
+    "cloudcore.cli.migrate",
 )
 
 
