@@ -57,6 +57,11 @@ def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
             action="store_true",
             help="go past safety thresholds and destructive replaces",
         )
+        p.add_argument(
+            "--destroy",
+            action="store_true",
+            help="delete every resource of the stack that exists (data stores need --force)",
+        )
         if name == "plan":
             p.add_argument(
                 "--detailed-exitcode",
@@ -166,7 +171,7 @@ def _load(args: argparse.Namespace) -> Stack:
 def _make_plan(args: argparse.Namespace, cloud: CloudProvider, stack: Stack) -> Plan:
     from ..stack import plan
 
-    return plan(stack, cloud, prune=args.prune)
+    return plan(stack, cloud, prune=args.prune, destroy=args.destroy)
 
 
 def _plan_cmd(args: argparse.Namespace) -> int:

@@ -119,7 +119,7 @@ def apply(
     if the_plan.refusals and not force:
         raise PlanRefused("applying needs --force: " + "; ".join(the_plan.refusals))
     _check_env(the_plan, env)
-    fresh = plan(the_plan.stack, provider, prune=the_plan.prune, env=env)
+    fresh = plan(the_plan.stack, provider, prune=the_plan.prune, env=env, destroy=the_plan.destroy)
     if fresh.fingerprint != the_plan.fingerprint:
         raise StalePlan(
             f"{provider.name} changed since this plan was made: plan again and review it"
@@ -326,5 +326,9 @@ def _delete(kind: str, name: str, change: Change, provider: CloudProvider, force
         provider.delete_bucket(name, force=force)
     elif kind == "dns":
         provider.delete_dns_record(change.desired)
+    elif kind == "secrets":
+        provider.delete_secret(name)
+    elif kind == "waf":
+        provider.configure_waf([], None if name == "default" else name)
     else:
         raise CloudcoreError(f"{kind}.{name}: stacks do not delete {kind}")

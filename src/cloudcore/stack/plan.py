@@ -133,6 +133,7 @@ class Plan:
     fingerprint: str
     prune: bool = False
     refusals: list[str] = field(default_factory=list)
+    destroy: bool = False
 
     @property
     def has_changes(self) -> bool:
@@ -272,6 +273,7 @@ def plan(
     env: Mapping[str, str] | None = None,
     threshold: float = 0.30,
     threshold_min_existing: int = 10,
+    destroy: bool = False,
 ) -> Plan:
     """What applying ``stack`` to ``provider`` would change. Makes no writes.
 
@@ -283,6 +285,9 @@ def plan(
         threshold: Share of a zone's records (or a target's WAF rules) an apply may update or
             delete without ``force``, like octoDNS's safety thresholds.
         threshold_min_existing: Thresholds apply only from this many existing records.
+        destroy: Plan the deletion of every resource of the stack that exists instead (secrets,
+            services, data stores, its DNS records; its WAF targets emptied). Deleting
+            databases or buckets needs ``force``.
     """
     env = os.environ if env is None else env
     reader = _Reader(provider)
@@ -291,13 +296,15 @@ def plan(
     refusals: list[str] = []
     for kind in KINDS:
         why = _unsupported(provider, kind)
-        for name in stack.entries(kind):
+        for name in _ordered(stack, kind):
             if why:
                 changes.append(Change(kind, name, "create", unsupported=why))
                 continue
             changes.extend(_PLANNERS[kind](stack, name, reader, outputs, env, prune))
-    if prune:
+    if prune or destroy:
         changes.extend(_prune(stack, reader))
+    if destroy:
+        changes = _destroying(changes, refusals)
     _thresholds(stack, changes, reader, threshold, threshold_min_existing, refusals)
     for c in changes:
         if c.action == "replace" and c.kind in ("databases", "caches", "buckets"):
@@ -313,7 +320,24 @@ def plan(
         fingerprint=reader.fingerprint(),
         prune=prune,
         refusals=refusals,
+        destroy=destroy,
     )
+
+
+def _ordered(stack: Stack, kind: str) -> list[str]:
+    """A section's names, each after those of the same section it refers to (a service using
+    another's URL is planned after it, so that URL is known when it exists)."""
+    done: list[str] = []
+    todo = stack.entries(kind)
+    while todo:
+        ready = [
+            n
+            for n in todo
+            if all(r.kind != kind or r.name in done or r.name == n for r in stack.refs(kind, n))
+        ] or todo  # cycles are refused when the stack is loaded
+        done.extend(ready)
+        todo = [n for n in todo if n not in ready]
+    return done
 
 
 def _deps(stack: Stack, kind: str, name: str) -> tuple[tuple[str, str], ...]:
@@ -502,16 +526,26 @@ def _plan_zone(
     existing = reader.get(f"dns:{zone}", lambda: provider.list_dns_records(zone)) or []
     current = {_record_key(r): r for r in existing}
     deps = _deps(stack, "dns", zone)
-    desired = _desired(stack, "dns", zone, outputs)
     changes: list[Change] = []
+    desired = _desired(stack, "dns", zone, outputs)
+    pending: dict[tuple[str, str], None] = {}
     if desired is None:
-        # Which records depend on unknown outputs is known per record: render each alone.
-        changes.append(
-            Change(
-                "dns", f"{zone}/*", "update", diff=(FieldDiff("(refs)", "", UNKNOWN),), deps=deps
-            )
-        )
-        return changes
+        # Render record by record: those whose values wait on outputs are "known after apply",
+        # the others compare as usual.
+        desired = []
+        for i, raw in enumerate(stack.raw("dns", zone)):
+            one = _render_record(stack, zone, i, raw, outputs)
+            if isinstance(one, tuple):
+                pending[one] = None
+            else:
+                desired.append(one)
+    for key in sorted(pending):
+        label = f"{zone}/{key[0]}/{key[1]}"
+        if key in current:
+            diff = (FieldDiff("values", _show(list(current[key].values)), UNKNOWN),)
+            changes.append(Change("dns", label, "update", diff=diff, deps=deps))
+        else:
+            changes.append(Change("dns", label, "create", deps=deps))
     wanted = {_record_key(r): r for r in desired}
     for key in sorted(wanted):
         label = f"{zone}/{key[0]}/{key[1]}"
@@ -523,11 +557,28 @@ def _plan_zone(
         action: Action = "update" if diff else "noop"
         changes.append(Change("dns", label, action, diff=diff, desired=want, deps=deps))
     if prune:
-        for key in sorted(set(current) - set(wanted)):
+        for key in sorted(set(current) - set(wanted) - set(pending)):
             changes.append(
                 Change("dns", f"{zone}/{key[0]}/{key[1]}", "delete", desired=current[key])
             )
     return changes
+
+
+def _render_record(
+    stack: Stack, zone: str, index: int, raw: Any, outputs: Mapping[Ref, str]
+) -> DNSRecord | tuple[str, str]:
+    """One record of a zone rendered, or its key ``(fqdn, type)`` while its values wait on
+    outputs not known yet."""
+    from .model import record_name
+    from .refs import resolve
+
+    where = f"dns.{zone}[{index}]"
+    name = resolve(str(raw.get("name", "@")), f"{where}.name", outputs)
+    rtype = str(raw.get("type", "")).upper()
+    values = [resolve(str(v), f"{where}.values", outputs) for v in raw.get("values", [])]
+    if name is None or any(v is None for v in values):
+        return (record_name(name or "@", zone).rstrip(".").lower(), rtype)
+    return DNSRecord(**{**raw, "name": record_name(name, zone), "values": values})
 
 
 def _record_dump(r: DNSRecord) -> dict[str, Any]:
@@ -571,6 +622,20 @@ _PLANNERS: Mapping[str, Callable[..., list[Change]]] = {
     "dns": _plan_zone,
     "waf": _plan_waf,
 }
+
+
+def _destroying(changes: list[Change], refusals: list[str]) -> list[Change]:
+    """The deletes that remove what exists of a stack (``plan(destroy=True)``)."""
+    out: list[Change] = []
+    seen: set[tuple[str, str]] = set()
+    for c in changes:
+        if c.action == "create" or c.name.endswith("/*") or (c.kind, c.name) in seen:
+            continue
+        seen.add((c.kind, c.name))
+        out.append(Change(c.kind, c.name, "delete", desired=c.desired))
+        if c.kind in ("databases", "buckets"):
+            refusals.append(f"{c.kind}.{c.name}: destroying it deletes its data")
+    return out
 
 
 def _prune(stack: Stack, reader: _Reader) -> list[Change]:
