@@ -542,8 +542,8 @@ def _plan_zone(
     for key in sorted(pending):
         label = f"{zone}/{key[0]}/{key[1]}"
         if key in current:
-            diff = (FieldDiff("values", _show(list(current[key].values)), UNKNOWN),)
-            changes.append(Change("dns", label, "update", diff=diff, deps=deps))
+            unknown = (FieldDiff("values", _show(list(current[key].values)), UNKNOWN),)
+            changes.append(Change("dns", label, "update", diff=unknown, deps=deps))
         else:
             changes.append(Change("dns", label, "create", deps=deps))
     wanted = {_record_key(r): r for r in desired}
