@@ -113,6 +113,28 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
         "cloudcore completion fish > ~/.config/fish/completions/cloudcore.fish",
     ),
     "demo": ("cloudcore demo", "cloudcore demo --keep"),
+    "plan": (
+        "cloudcore -p memory plan examples/stacks/vertz.yaml",
+        "cloudcore -p aws plan stack.yaml --prune --detailed-exitcode",
+        "cloudcore -p aws plan stack.yaml --json > plan.json",
+    ),
+    "apply": (
+        "cloudcore -p memory apply examples/stacks/vertz.yaml --auto-approve",
+        "cloudcore -p aws apply stack.yaml --prune",
+        "cloudcore -p aws apply stack.yaml --destroy --force",
+    ),
+    "export": ("cloudcore -p aws export > system.yaml", "cloudcore -p gcp export --format json"),
+    "graph": (
+        "cloudcore graph examples/stacks/elevaite.yaml",
+        "cloudcore graph stack.yaml --format svg -O system.svg",
+        "cloudcore -p aws graph --format png -O running.png",
+    ),
+    "migrate": (
+        "cloudcore migrate --from aws --to gcp",
+        "cloudcore migrate --from aws --to gcp --apply --journal aws-to-gcp.journal",
+        "cloudcore migrate --from aws --to default=gcp,dns=cloudflare,waf=cloudflare --apply",
+        "cloudcore migrate --from memory --to local --apply --policy lenient",
+    ),
     "iam-policy": ("cloudcore iam-policy aws", "cloudcore iam-policy aws -c dns -c secrets"),
 }
 """Examples per command path (``"secrets get"``); a plugin's own epilog is kept as it is."""
