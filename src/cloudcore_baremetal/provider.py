@@ -19,8 +19,10 @@ from cloudcore.capabilities import Capability
 from cloudcore.errors import CloudcoreError, ConfigurationError
 from cloudcore.models import (
     BackupRef,
+    Cache,
     CacheConfig,
     CacheEndpoint,
+    Database,
     DatabaseConfig,
     DatabaseEndpoint,
     DeploymentResult,
@@ -35,6 +37,7 @@ from cloudcore.models import (
 from cloudcore.models.secrets import SecretVersion
 from cloudcore.provider import BaseProvider
 
+from . import readback
 from ._errors import map_error
 from .inventory import Host, Inventory, parse_roles, postgres_settings
 from .secrets import SecretStore, load_key
@@ -368,6 +371,9 @@ class BaremetalProvider(StorageHooks, BaseProvider):
     def _get_logs(self, name: str, since: datetime | None, limit: int) -> list[LogEntry]:
         return self.compute.logs(name, since, limit)
 
+    def _get_service_config(self, name: str) -> ServiceConfig:
+        return readback.service_config(self, name)
+
     # ------------------------------------------------------------ database
     def _provision_database(self, config: DatabaseConfig) -> DatabaseEndpoint:
         return self.databases.provision(config)
@@ -384,6 +390,9 @@ class BaremetalProvider(StorageHooks, BaseProvider):
     def _delete_database(self, name: str) -> None:
         self.databases.delete(name)
 
+    def _get_database(self, name: str) -> Database:
+        return readback.database(self, name)
+
     # ------------------------------------------------------------ cache
     def _provision_cache(self, config: CacheConfig) -> CacheEndpoint:
         return self.caches.provision(config)
@@ -391,12 +400,18 @@ class BaremetalProvider(StorageHooks, BaseProvider):
     def _delete_cache(self, name: str) -> None:
         self.caches.delete(name)
 
+    def _get_cache(self, name: str) -> Cache:
+        return readback.cache(self, name)
+
     # ------------------------------------------------------------ waf
     def _configure_waf(self, rules: tuple[WAFRule, ...], target: str | None) -> bool:
         return self.firewall.configure(rules, target)
 
     def _get_waf_rules(self, target: str | None) -> list[WAFRule]:
         return self.firewall.rules(target)
+
+    def _list_waf_targets(self) -> list[str | None]:
+        return readback.waf_targets(self)
 
     # ------------------------------------------------------------ secrets
     def _store_secret(self, key: str, value: SecretStr) -> str:
