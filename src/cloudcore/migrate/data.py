@@ -109,7 +109,8 @@ def table_digests(store: TableStore, *, server_side: bool = False) -> dict[str, 
     out: dict[str, dict[str, Any]] = {}
     for table in sorted(store.tables()):
         lines = sorted(
-            json.dumps(r, sort_keys=True, separators=(",", ":")) for r in store.rows(table)
+            json.dumps(_canonical(r), sort_keys=True, separators=(",", ":"))
+            for r in store.rows(table)
         )
         digest = hashlib.sha256("\n".join(lines).encode()).hexdigest()
         out[table] = {"rows": len(lines), "sha256": digest}

@@ -127,37 +127,64 @@ def export_stack(provider: CloudProvider, name: str | None = None) -> Stack:
 
 
 def _infer_refs(data: dict[str, Any], outputs: Mapping[Ref, str]) -> None:
-    """Replace literal values that are another resource's output by a reference to it, where
-    the value points at exactly one output (ports and ambiguous values stay literal)."""
+    """Replace literal values that are another resource's output by a reference to it.
+
+    A value inside a string (a host in a URL) becomes a reference when it is the output of
+    exactly one resource, or of exactly one of the resources the same service already refers to
+    (its database's password secret, say: on one machine the database and the cache share a
+    host). A whole value equal to a port, database or user name becomes a reference only to a
+    resource the service refers to. Anything else stays literal.
+    """
     by_value: dict[str, list[Ref]] = {}
+    exact: dict[str, list[Ref]] = {}
     for ref, value in outputs.items():
-        if ref.attr in ("port", "database", "username") or len(value) < 4:
-            continue
-        by_value.setdefault(value, []).append(ref)
-    unique = {v: refs[0] for v, refs in by_value.items() if len(refs) == 1}
+        if ref.attr in ("port", "database", "username"):
+            exact.setdefault(value, []).append(ref)
+        elif len(value) >= 4:
+            by_value.setdefault(value, []).append(ref)
     # Longest first, so a URL is replaced before the host inside it.
-    ordered = sorted(unique, key=len, reverse=True)
+    ordered = sorted(by_value, key=len, reverse=True)
     pattern = re.compile("|".join(re.escape(v) for v in ordered)) if ordered else None
 
-    def sub(text: str) -> str:
-        text = text.replace("${", "$${")
-        if pattern is None:
-            return text
-        return pattern.sub(lambda m: str(unique[m.group(0)]), text)
+    def pick(refs: list[Ref], related: set[tuple[str, str]]) -> Ref | None:
+        if len(refs) == 1:
+            return refs[0]
+        near = [r for r in refs if (r.kind, r.name) in related]
+        return near[0] if len(near) == 1 else None
 
     for service in (data.get("services") or {}).values():
+        related: set[tuple[str, str]] = set()
+        secrets = service.get("secrets") or {}
+        for var, ref in secrets.items():
+            key = ref["key"] if isinstance(ref, dict) else ref
+            target = pick(by_value.get(key, []), set())
+            if target is not None and (target.attr.endswith("_secret") or target.kind == "secrets"):
+                related.add((target.kind, target.name))
+                secrets[var] = {**ref, "key": str(target)} if isinstance(ref, dict) else str(target)
         env = service.get("env") or {}
+        for text in env.values():
+            for hit in pattern.finditer(text) if pattern else ():
+                found = by_value[hit.group(0)]
+                if len(found) == 1:
+                    related.add((found[0].kind, found[0].name))
+
+        def sub(text: str, related: set[tuple[str, str]] = related) -> str:
+            whole = pick(exact.get(text, []), related) if text in exact else None
+            if whole is not None and (whole.kind, whole.name) in related:
+                return str(whole)
+            text = text.replace("${", "$${")
+            if pattern is None:
+                return text
+
+            def one(m: re.Match[str]) -> str:
+                target = pick(by_value[m.group(0)], related)
+                return str(target) if target is not None else m.group(0)
+
+            return pattern.sub(one, text)
+
         for k, v in env.items():
             env[k] = sub(v)
-        for var, ref in (service.get("secrets") or {}).items():
-            key = ref["key"] if isinstance(ref, dict) else ref
-            target = unique.get(key)
-            if (target is not None and target.attr.endswith("_secret")) or (
-                target is not None and target.kind == "secrets"
-            ):
-                service["secrets"][var] = (
-                    {**ref, "key": str(target)} if isinstance(ref, dict) else str(target)
-                )
+    unique = {v: refs[0] for v, refs in by_value.items() if len(refs) == 1}
     for records in (data.get("dns") or {}).values():
         for rec in records:
             rec["values"] = [
