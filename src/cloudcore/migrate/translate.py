@@ -95,6 +95,19 @@ def translate(
                 gaps.append(Gap(f"caches.{name}.{feat}", "not offered", drop))
                 if drop:
                     entry[feat] = False
+    bucket_fields: tuple[tuple[str, str, Any], ...] = (
+        ("versioning", "versioning", False),
+        ("public_read", "public", False),
+        ("lifecycle", "lifecycle", []),
+        ("cors_origins", "cors", []),
+    )
+    for name, entry in (data.get("buckets") or {}).items():
+        for field, feat, off in bucket_fields:
+            if entry.get(field) and lacks(Capability.STORAGE, feat):
+                why = _reason(target, f"storage:{feat}", "not offered")
+                gaps.append(Gap(f"buckets.{name}.{field}", why, drop))
+                if drop:
+                    entry[field] = off
     for name, entry in (data.get("services") or {}).items():
         for field, feat in (("autoscaling", "autoscaling"), ("health_check", "health_check")):
             if entry.get(field) is not None and lacks(Capability.COMPUTE, feat):

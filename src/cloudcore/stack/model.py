@@ -93,7 +93,8 @@ def record_name(name: str, zone: str) -> str:
     return f"{name}.{zone}"
 
 
-def _placeholders(refs: list[Ref]) -> dict[Ref, str | None]:
+def placeholders(refs: list[Ref]) -> dict[Ref, str | None]:
+    """Valid stand-ins for outputs not known yet (to validate, or to see an entry's shape)."""
     return {r: _PLACEHOLDER[r.attr] for r in refs}
 
 
@@ -152,11 +153,11 @@ class Stack(Model):
                         f"{kind}.{name}.name: {raw['name']!r} differs from its key; leave it out",
                         field=f"{kind}.{name}.name",
                     )
-                self.render(kind, name, _placeholders(self.refs(kind, name)))
+                self.render(kind, name, placeholders(self.refs(kind, name)))
         for zone in self.dns:
-            self.render("dns", zone, _placeholders(self.refs("dns", zone)))
+            self.render("dns", zone, placeholders(self.refs("dns", zone)))
         for target in self.waf:
-            self.render("waf", target, _placeholders(self.refs("waf", target)))
+            self.render("waf", target, placeholders(self.refs("waf", target)))
         self._check_refs()
 
     # -- entries ---------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ for, deletes of resources tagged with this stack's name that the stack no longer
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
@@ -19,7 +20,8 @@ from typing import TYPE_CHECKING, Any, Literal
 from ..capabilities import Capability
 from ..errors import CloudcoreError, NotFound
 from ..models import DNSRecord, ResourceType
-from .model import KINDS, STACK_TAG, Stack
+from .features import lacking
+from .model import KINDS, STACK_TAG, Stack, placeholders
 from .refs import Ref
 
 if TYPE_CHECKING:
@@ -300,7 +302,16 @@ def plan(
             if why:
                 changes.append(Change(kind, name, "create", unsupported=why))
                 continue
-            changes.extend(_PLANNERS[kind](stack, name, reader, outputs, env, prune))
+            for change in _PLANNERS[kind](stack, name, reader, outputs, env, prune):
+                shape = change.desired
+                if shape is None and kind != "dns":
+                    # waiting on outputs: the features it needs are known from its shape
+                    shape = stack.render(kind, name, placeholders(stack.refs(kind, name)))
+                if change.action != "delete" and shape is not None:
+                    why_not = lacking(kind, shape, provider)
+                    if why_not and not change.unsupported:
+                        change = dataclasses.replace(change, unsupported=why_not)
+                changes.append(change)
     if prune or destroy:
         changes.extend(_prune(stack, reader))
     if destroy:
