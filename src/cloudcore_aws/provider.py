@@ -10,6 +10,7 @@ from .cache import AWSCache
 from .compute import AWSCompute
 from .database import AWSDatabase
 from .discovery import AWSDiscovery
+from .readback import AWSReadback
 from .secrets import AWSSecrets
 from .waf import AWSWAF
 
@@ -18,7 +19,7 @@ __all__ = ["AWSProvider"]
 C = Capability
 
 
-class AWSProvider(AWSCompute, AWSDatabase, AWSCache, AWSSecrets, AWSWAF, AWSDiscovery):
+class AWSProvider(AWSReadback, AWSCompute, AWSDatabase, AWSCache, AWSSecrets, AWSWAF, AWSDiscovery):
     """AWS: ECS Fargate, RDS PostgreSQL, ElastiCache Redis, Route53, WAFv2, Secrets Manager.
 
     >>> import cloudcore
