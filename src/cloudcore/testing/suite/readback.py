@@ -117,8 +117,10 @@ def varied_service(
     if "images" in have:
         cfg["image"] = opts.service_image
         cfg["command"] = ("nginx", "-g", "daemon off;")
-    else:
-        cfg["command"] = opts.service_command
+    else:  # the process really runs, and must pass the health check
+        cfg["command"] = (
+            opts.service_http_command if "health_check" in have else opts.service_command
+        )
     if "health_check" in have:
         cfg["health_check"] = {
             "path": "/healthz",
