@@ -12,6 +12,7 @@ from .compute import GCPCompute
 from .database import GCPDatabase
 from .discovery import GCPDiscovery
 from .dns import GCPDNS
+from .readback import GCPReadback
 from .secrets import GCPSecrets
 from .waf import GCPWAF
 
@@ -21,7 +22,15 @@ C = Capability
 
 
 class GCPProvider(
-    GCPCompute, GCPDatabase, GCPCache, GCPDNS, GCPWAF, GCPSecrets, GCPDiscovery, GCPBase
+    GCPReadback,
+    GCPCompute,
+    GCPDatabase,
+    GCPCache,
+    GCPDNS,
+    GCPWAF,
+    GCPSecrets,
+    GCPDiscovery,
+    GCPBase,
 ):
     """Google Cloud: Cloud Run v2, Cloud SQL, Memorystore, Cloud DNS, Cloud Armor, Secret Manager.
 
