@@ -19,8 +19,10 @@ from cloudcore.capabilities import Capability
 from cloudcore.errors import CloudcoreError, ConfigurationError
 from cloudcore.models import (
     BackupRef,
+    Cache,
     CacheConfig,
     CacheEndpoint,
+    Database,
     DatabaseConfig,
     DatabaseEndpoint,
     DeploymentResult,
@@ -182,12 +184,14 @@ class BaremetalProvider(BaseProvider):
         from .cache import Caches
         from .compute import Compute
         from .database import Databases
+        from .readback import Readback
         from .waf import Firewall
 
         self.compute = Compute(self)
         self.databases = Databases(self)
         self.caches = Caches(self)
         self.firewall = Firewall(self)
+        self.readback = Readback(self)
 
     def _build_inventory(
         self,
@@ -308,6 +312,19 @@ class BaremetalProvider(BaseProvider):
 
     def _get_logs(self, name: str, since: datetime | None, limit: int) -> list[LogEntry]:
         return self.compute.logs(name, since, limit)
+
+    # ------------------------------------------------------------ read-back
+    def _get_service_config(self, name: str) -> ServiceConfig:
+        return self.readback.service_config(name)
+
+    def _get_database(self, name: str) -> Database:
+        return self.readback.database(name)
+
+    def _get_cache(self, name: str) -> Cache:
+        return self.readback.cache(name)
+
+    def _list_waf_targets(self) -> list[str | None]:
+        return self.readback.waf_targets()
 
     # ------------------------------------------------------------ database
     def _provision_database(self, config: DatabaseConfig) -> DatabaseEndpoint:
