@@ -11,6 +11,7 @@ from .compute import AWSCompute
 from .database import AWSDatabase
 from .discovery import AWSDiscovery
 from .queues import AWSQueues
+from .readback import AWSReadback
 from .secrets import AWSSecrets
 from .waf import AWSWAF
 
@@ -19,7 +20,9 @@ __all__ = ["AWSProvider"]
 C = Capability
 
 
-class AWSProvider(AWSCompute, AWSDatabase, AWSCache, AWSSecrets, AWSWAF, AWSQueues, AWSDiscovery):
+class AWSProvider(
+    AWSReadback, AWSCompute, AWSDatabase, AWSCache, AWSSecrets, AWSWAF, AWSQueues, AWSDiscovery
+):
     """AWS: ECS Fargate, RDS PostgreSQL, ElastiCache Redis, Route53, WAFv2, Secrets Manager.
 
     >>> import cloudcore

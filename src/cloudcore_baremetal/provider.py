@@ -37,7 +37,6 @@ from cloudcore.models import (
 from cloudcore.models.secrets import SecretVersion
 from cloudcore.provider import BaseProvider
 
-from . import readback
 from ._errors import map_error
 from .inventory import Host, Inventory, parse_roles, postgres_settings
 from .secrets import SecretStore, load_key
@@ -223,12 +222,14 @@ class BaremetalProvider(StorageHooks, BaseProvider):
         from .cache import Caches
         from .compute import Compute
         from .database import Databases
+        from .readback import Readback
         from .waf import Firewall
 
         self.compute = Compute(self)
         self.databases = Databases(self)
         self.caches = Caches(self)
         self.firewall = Firewall(self)
+        self.readback = Readback(self)
 
     def _build_inventory(
         self,
@@ -371,8 +372,18 @@ class BaremetalProvider(StorageHooks, BaseProvider):
     def _get_logs(self, name: str, since: datetime | None, limit: int) -> list[LogEntry]:
         return self.compute.logs(name, since, limit)
 
+    # ------------------------------------------------------------ read-back
     def _get_service_config(self, name: str) -> ServiceConfig:
-        return readback.service_config(self, name)
+        return self.readback.service_config(name)
+
+    def _get_database(self, name: str) -> Database:
+        return self.readback.database(name)
+
+    def _get_cache(self, name: str) -> Cache:
+        return self.readback.cache(name)
+
+    def _list_waf_targets(self) -> list[str | None]:
+        return self.readback.waf_targets()
 
     # ------------------------------------------------------------ database
     def _provision_database(self, config: DatabaseConfig) -> DatabaseEndpoint:
@@ -390,9 +401,6 @@ class BaremetalProvider(StorageHooks, BaseProvider):
     def _delete_database(self, name: str) -> None:
         self.databases.delete(name)
 
-    def _get_database(self, name: str) -> Database:
-        return readback.database(self, name)
-
     # ------------------------------------------------------------ cache
     def _provision_cache(self, config: CacheConfig) -> CacheEndpoint:
         return self.caches.provision(config)
@@ -400,18 +408,12 @@ class BaremetalProvider(StorageHooks, BaseProvider):
     def _delete_cache(self, name: str) -> None:
         self.caches.delete(name)
 
-    def _get_cache(self, name: str) -> Cache:
-        return readback.cache(self, name)
-
     # ------------------------------------------------------------ waf
     def _configure_waf(self, rules: tuple[WAFRule, ...], target: str | None) -> bool:
         return self.firewall.configure(rules, target)
 
     def _get_waf_rules(self, target: str | None) -> list[WAFRule]:
         return self.firewall.rules(target)
-
-    def _list_waf_targets(self) -> list[str | None]:
-        return readback.waf_targets(self)
 
     # ------------------------------------------------------------ secrets
     def _store_secret(self, key: str, value: SecretStr) -> str:

@@ -9,6 +9,7 @@ from collections.abc import Mapping
 
 from cloudcore.capabilities import KNOWN_FEATURES, Capability
 
+from .discovery import CloudflareDiscovery
 from .readback import CloudflareReadback
 
 __all__ = ["CloudflareProvider"]
@@ -16,7 +17,7 @@ __all__ = ["CloudflareProvider"]
 _COMPOSE = "compose: connect({{'{cap}': 'aws', 'dns': 'cloudflare', 'waf': 'cloudflare'}})"
 
 
-class CloudflareProvider(CloudflareReadback):
+class CloudflareProvider(CloudflareReadback, CloudflareDiscovery):
     """The Cloudflare driver (registry name ``cloudflare``).
 
     Options (all keyword): ``zones``, ``account_id``, ``base_url``, ``client``, ``batch_size``

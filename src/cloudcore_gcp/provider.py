@@ -12,6 +12,7 @@ from .compute import GCPCompute
 from .database import GCPDatabase
 from .discovery import GCPDiscovery
 from .dns import GCPDNS
+from .readback import GCPReadback
 from .secrets import GCPSecrets
 from .storage import GCPStorage
 from .waf import GCPWAF
@@ -22,6 +23,7 @@ C = Capability
 
 
 class GCPProvider(
+    GCPReadback,
     GCPCompute,
     GCPDatabase,
     GCPCache,

@@ -116,6 +116,8 @@ class ConformanceOptions:
             just above two parts.
         presign_upload_bytes: Size of the object the presigned-upload test sends (5 MB, what
             a browser upload of a photo is).
+        service_http_command: Command of a test service that must answer HTTP on ``$PORT``
+            (drivers that run commands, when the test gives a health check).
         database_version: Major version the database read-back test asks for.
         cache_version: Version the cache read-back test asks for.
     """
@@ -134,6 +136,12 @@ class ConformanceOptions:
     object_page_size: int | None = None
     multipart_threshold: int | None = None
     presign_upload_bytes: int = 5 * 1024 * 1024
+    service_http_command: tuple[str, ...] = (
+        "python3",
+        "-c",
+        "import http.server as h, os; h.HTTPServer(('127.0.0.1', int(os.environ['PORT'])), "
+        "h.SimpleHTTPRequestHandler).serve_forever()",
+    )
     database_version: str | None = "15"
     cache_version: str | None = "7"
 
@@ -145,8 +153,9 @@ class ConformanceOptions:
         if unknown:
             raise ValueError(f"unknown conformance options {unknown}; known: {sorted(known)}")
         data = dict(values or {})
-        if "service_command" in data:
-            data["service_command"] = tuple(data["service_command"])
+        for key in ("service_command", "service_http_command"):
+            if key in data:
+                data[key] = tuple(data[key])
         return cls(**data)
 
     def page(self, provider: object) -> int | None:

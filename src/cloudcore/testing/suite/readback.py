@@ -117,13 +117,13 @@ def varied_service(
     if "images" in have:
         cfg["image"] = opts.service_image
         cfg["command"] = ("nginx", "-g", "daemon off;")
-    else:
-        cfg["command"] = opts.service_command
-    # A health check only where the test service answers HTTP (the image's nginx serves "/"):
-    # the command a process driver runs (``sleep``) answers nothing, and its deploy would wait.
-    if "health_check" in have and "images" in have:
+    else:  # the process really runs, and must pass the health check
+        cfg["command"] = (
+            opts.service_http_command if "health_check" in have else opts.service_command
+        )
+    if "health_check" in have:
         cfg["health_check"] = {
-            "path": "/",
+            "path": "/healthz",
             "interval_seconds": 15,
             "timeout_seconds": 4,
             "healthy_threshold": 3,
