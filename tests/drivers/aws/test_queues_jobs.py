@@ -7,7 +7,14 @@ import json
 import boto3
 import pytest
 
-from cloudcore import AlreadyExists, ConfigurationError, JobConfig, QueueConfig, Unsupported
+from cloudcore import (
+    AlreadyExists,
+    ConfigurationError,
+    JobConfig,
+    NotFound,
+    QueueConfig,
+    Unsupported,
+)
 from cloudcore_aws.testing import SCHEDULER_ROLE_ARN, MotoTarget
 
 
@@ -113,3 +120,21 @@ def test_job_needs_its_role_and_runs_commands_only(aws: MotoTarget) -> None:
     with pytest.raises(Unsupported) as unsupported:
         aws.provider.schedule_job("ping", {"every_minutes": 5, "target": {"url": "https://a.b/"}})
     assert "API destination" in (unsupported.value.reason or "")
+
+
+def test_known_urls_are_forgotten_when_sqs_says_gone(aws: MotoTarget) -> None:
+    """The driver remembers managed queue URLs (one request per message call, not three); a
+    queue deleted behind its back is NotFound, and a same-named queue of another tool made
+    afterwards is never written to."""
+    cloud = aws.provider
+    cloud.create_queue(QueueConfig(name="cached"))
+    cloud.send_messages("cached", [b"one"])
+    sqs = aws.client("sqs")
+    sqs.delete_queue(QueueUrl=sqs.get_queue_url(QueueName="cached")["QueueUrl"])
+    with pytest.raises(NotFound):
+        cloud.send_messages("cached", [b"two"])
+    url = sqs.create_queue(QueueName="cached")["QueueUrl"]
+    with pytest.raises(NotFound):
+        cloud.send_messages("cached", [b"three"])
+    attrs = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"])
+    assert attrs["Attributes"]["ApproximateNumberOfMessages"] == "0"
