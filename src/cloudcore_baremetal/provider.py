@@ -125,6 +125,9 @@ class BaremetalProvider(BaseProvider):
         "cache:high_availability": "one Redis instance per cache; no replica or Sentinel",
         "cache:tls": "Redis instances listen without TLS; use a private network or a tunnel",
         "compute:autoscaling": "bare-metal hosts are a fixed pool; scale with scale_service",
+        "queues": "queues on remote hosts are not implemented yet (the local driver keeps them in "
+        "SQLite); compose with aws: connect({'compute': 'baremetal', 'queues': 'aws'})",
+        "jobs": "scheduled jobs (systemd timers) are not implemented yet; compose with aws",
     }
 
     def __init__(
