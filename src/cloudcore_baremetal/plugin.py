@@ -24,7 +24,7 @@ def cloudcore_register_drivers(register: RegisterDriver) -> None:
     register(
         name="local",
         factory="cloudcore_baremetal.local:LocalProvider",
-        capabilities=_CAPS,
+        capabilities=(*_CAPS[:-1], "queues", "discovery"),
         test_target="cloudcore_baremetal.testing:local_target",
         description="This machine, no SSH: the bare-metal engine over a local transport",
     )
