@@ -17,6 +17,11 @@ Mapping (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/A
 - ``redrive`` receives from the dead-letter queue, sends to the source and deletes, in batches
   of 10 (what ``StartMessageMoveTask`` does, synchronously; it also works where that API is
   missing, as on moto).
+- Known queues: the URL of a queue found managed is remembered, so a message call is one
+  request (not ``GetQueueUrl`` + ``ListQueueTags`` + the call). Any "queue does not exist"
+  answer forgets every remembered URL. The one case this cannot see is a managed queue deleted
+  and re-created by another tool between two calls with no failed call in between (SQS blocks
+  the name for 60 s after a delete); a new provider instance looks everything up again.
 - ``queue_stats``: the ``ApproximateNumberOf...`` attributes; SQS has no oldest-age attribute
   (CloudWatch's ``ApproximateAgeOfOldestMessage`` is a metric), so ``oldest_age_seconds`` is
   ``None``.
@@ -33,7 +38,7 @@ from datetime import UTC, datetime
 from functools import partial
 from typing import Any
 
-from cloudcore.errors import AlreadyExists, Conflict, NotFound
+from cloudcore.errors import AlreadyExists, CloudcoreError, Conflict, NotFound
 from cloudcore.models import MANAGED_BY_KEY, NAME_TAG_KEY
 from cloudcore.models.queues import (
     Message,
@@ -88,12 +93,27 @@ class AWSQueues(AWSBase):
                     raise
         return None
 
+    def _queue_urls(self) -> dict[str, str]:
+        """URLs of queues known to exist and be managed (a cache of facts only cloudcore
+        changes; emptied whenever SQS says a queue does not exist)."""
+        urls: dict[str, str] = self.__dict__.setdefault("_known_queue_urls", {})
+        return urls
+
+    def _map_error(self, exc: Exception) -> CloudcoreError | None:
+        if error_code(exc) in _MISSING:
+            self._queue_urls().clear()  # deleted behind cloudcore's back: look it up again
+        return super()._map_error(exc)
+
     def _managed_url(self, name: str) -> str:
+        known = self._queue_urls().get(name)
+        if known is not None:
+            return known
         url = self._url(name)
         if url is None:
             raise NotFound(f"no queue named {name!r}")
         if not self._is_managed(self._queue_tags(url)):
             raise NotFound(f"queue {name!r} is not managed by cloudcore")
+        self._queue_urls()[name] = url
         return url
 
     def _queue_tags(self, url: str) -> dict[str, str]:
@@ -221,6 +241,7 @@ class AWSQueues(AWSBase):
                 f"queue {name!r}: its dead-letter queue {dlq!r} holds messages; redrive or "
                 "purge it before removing max_receives"
             )
+        self._queue_urls().pop(dlq, None)
         self._sqs().delete_queue(QueueUrl=url)
 
     def _get_queue(self, name: str) -> QueueInfo:
@@ -228,6 +249,8 @@ class AWSQueues(AWSBase):
         return self._read_back(name, url, self._attrs(url), self._queue_tags(url))
 
     def _delete_queue(self, name: str) -> None:
+        self._queue_urls().pop(name, None)
+        self._queue_urls().pop(dead_letter_name(name), None)
         url = self._url(name)
         if url is None:
             return

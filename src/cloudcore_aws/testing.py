@@ -64,6 +64,7 @@ __all__ = [
 REGION = "us-east-1"
 FAKE_ZONE = "example.com"
 EXECUTION_ROLE_ARN = "arn:aws:iam::123456789012:role/cloudcore-ecs-execution"
+SCHEDULER_ROLE_ARN = "arn:aws:iam::123456789012:role/cloudcore-scheduler"
 _KEY = "testing"  # moto accepts any credentials
 
 
@@ -275,6 +276,7 @@ def fake_target(*, full: bool = False, **options: Any) -> Iterator[Any]:
             "subnets": subnets,
             "security_groups": groups,
             "execution_role_arn": EXECUTION_ROLE_ARN,
+            "scheduler_role_arn": SCHEDULER_ROLE_ARN,
             "retry": {"initial_delay": 0.01, "max_delay": 0.05, "jitter": 0.0},
             "session": _session(),
             **options,

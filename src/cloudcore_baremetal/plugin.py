@@ -10,7 +10,7 @@ from cloudcore.hookspecs import RegisterDriver, hookimpl
 # ``LocalProvider.capabilities``); tests/core/test_registry_capabilities.py keeps them equal.
 # The local driver has no WAF: it never changes this machine's firewall.
 _BAREMETAL_CAPS = ("compute", "database", "cache", "waf", "secrets", "discovery", "storage")
-_LOCAL_CAPS = ("compute", "database", "cache", "secrets", "discovery", "storage")
+_LOCAL_CAPS = ("compute", "database", "cache", "secrets", "queues", "discovery", "storage")
 
 
 @hookimpl

@@ -159,6 +159,9 @@ class BaremetalProvider(StorageHooks, BaseProvider):
         "compute:autoscaling": "bare-metal hosts are a fixed pool; scale with scale_service",
         "storage:lifecycle": "the directory store keeps objects until they are deleted; "
         "expiry rules are not run on the host",
+        "queues": "queues on remote hosts are not implemented yet (the local driver keeps them in "
+        "SQLite); compose with aws: connect({'compute': 'baremetal', 'queues': 'aws'})",
+        "jobs": "scheduled jobs (systemd timers) are not implemented yet; compose with aws",
     }
     object_page_size = 1000
     """Objects per ``list_objects`` page."""

@@ -65,6 +65,10 @@ class GCPProvider(
         "compute:commands": "Cloud Run runs container images: give an image (a command then "
         "overrides its entry point)",
         "dns:proxied": "Cloud DNS has no proxy mode; compose with cloudflare for proxied records",
+        "queues": "Pub/Sub queues are not implemented in the gcp driver yet; compose: "
+        "connect({'compute': 'gcp', 'queues': 'aws'})",
+        "jobs": "Cloud Scheduler jobs are not implemented in the gcp driver yet; compose: "
+        "connect({'compute': 'gcp', 'jobs': 'aws'})",
     }
 
     def _map_error(self, exc: Exception) -> CloudcoreError | None:

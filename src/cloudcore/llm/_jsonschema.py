@@ -190,6 +190,8 @@ _TIGHTEN: dict[str, Callable[[dict[str, Any]], None]] = {
     "ServiceConfig": _service,
     "DatabaseConfig": _named,
     "CacheConfig": _named,
+    "QueueConfig": _named,
+    "JobConfig": _named,
     "DNSRecord": _record,
     "IPRule": _ip_rule,
     "GeoRule": _geo_rule,

@@ -33,7 +33,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AfterValidator, BeforeValidator, Field, model_validator
 
-from ._base import Extras, Model, Name, Tags, Text, field_error
+from ._base import CONTROL_CHARS, Extras, Model, Name, Tags, Text, field_error
 from .compute import SecretRef, _check_env, _check_secret_env, _coerce_refs
 
 __all__ = [
@@ -69,7 +69,10 @@ def check_cron(value: str) -> str:
     spaces, or raises ``ValueError`` naming the field."""
     if not isinstance(value, str):
         raise ValueError("a cron expression is a string")
-    fields = value.split()
+    if CONTROL_CHARS.search(value):
+        raise ValueError("a cron expression has no control characters (fields are space-separated)")
+    fields = value.split(" ")
+    fields = [f for f in fields if f]
     if len(fields) != 5:
         raise ValueError(f"cron needs {CRON_RULE} (got {len(fields)} fields)")
     for text, (low, high), what in zip(fields, _BOUNDS, _NAMES, strict=True):
