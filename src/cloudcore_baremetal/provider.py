@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
@@ -179,6 +180,7 @@ class BaremetalProvider(BaseProvider):
         self._secret_key_file = secret_key_file
         self.run_as = run_as
         self._store: SecretStore | None = None
+        self._key_bytes: bytes | None = None
         from .cache import Caches
         from .compute import Compute
         from .database import Databases
@@ -280,9 +282,24 @@ class BaremetalProvider(BaseProvider):
     def secret_store(self) -> SecretStore:
         """The secret store (on the first host of the inventory)."""
         if self._store is None:
-            key = load_key(self._secret_key, self._secret_key_file)
-            self._store = SecretStore(self.inventory.hosts[0], key)
+            self._store = SecretStore(self.inventory.hosts[0], self._master_key)
         return self._store
+
+    def _master_key(self, create: bool) -> bytes:
+        """The secrets key, loaded on first use. A missing key file is created only to seal a
+        value (``create``): reads never write one, so a read-only session writes nothing."""
+        if self._key_bytes is None:
+            given = self._secret_key or os.environ.get("CLOUDCORE_SECRET_KEY")
+            path = self._secret_key_file
+            if not given and not create and path and not os.path.exists(os.path.expanduser(path)):
+                raise ConfigurationError(
+                    f"secret_key: no key file at {path} and no CLOUDCORE_SECRET_KEY, so no "
+                    "stored secret can be decrypted (the key file is created when the first "
+                    "secret is stored)",
+                    field="secret_key",
+                )
+            self._key_bytes = load_key(self._secret_key, self._secret_key_file)
+        return self._key_bytes
 
     def _map_error(self, exc: Exception) -> CloudcoreError | None:
         return map_error(exc)

@@ -14,6 +14,7 @@ import base64
 import binascii
 import os
 import secrets as pysecrets
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -78,12 +79,18 @@ class SecretStore:
 
     Args:
         host: The host holding the secrets.
-        key: The 32-byte master key (kept off the host).
+        key: The 32-byte master key (kept off the host), or a function returning it, called
+            with ``create=True`` only when a value is sealed: reading names, versions and values
+            never creates a key file (a read-only user of the store writes nothing).
     """
 
-    def __init__(self, host: Host, key: bytes) -> None:
+    def __init__(self, host: Host, key: bytes | Callable[[bool], bytes]) -> None:
         self.host = host
-        self._key = key
+        self._key_source = key
+
+    def _key(self, create: bool) -> bytes:
+        source = self._key_source
+        return source if isinstance(source, bytes) else source(create)
 
     def __repr__(self) -> str:
         return f"<SecretStore on {self.host.name}>"
@@ -95,7 +102,7 @@ class SecretStore:
     def _seal(self, key: str, version: str, value: bytes) -> bytes:
         from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-        aead = _aesgcm(self._key)
+        aead = _aesgcm(self._key(True))
         assert isinstance(aead, AESGCM)
         nonce = os.urandom(12)
         return _MAGIC + nonce + aead.encrypt(nonce, value, f"{key}\0{version}".encode())
@@ -104,7 +111,7 @@ class SecretStore:
         from cryptography.exceptions import InvalidTag
         from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-        aead = _aesgcm(self._key)
+        aead = _aesgcm(self._key(False))
         assert isinstance(aead, AESGCM)
         if not blob.startswith(_MAGIC) or len(blob) < 3 + 12 + 16:
             raise ConfigurationError(f"secret {key!r} version {version}: unreadable file")
