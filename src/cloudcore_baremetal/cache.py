@@ -19,7 +19,7 @@ from cloudcore.errors import AlreadyExists, OperationTimeout
 from cloudcore.models import CacheConfig, CacheEndpoint, HealthCheck
 
 from ._hostutil import is_root
-from ._runfiles import env_file, run_script
+from ._runfiles import ENV_FILE, env_file, run_script
 from ._state import config_hash, read_all, read_one, write_one
 from .managers import Program, manager_for
 
@@ -145,13 +145,14 @@ class Caches:
         t.write_file(
             f"{prog.workdir}/redis.conf", ("\n".join(lines) + "\n").encode(), name="put-redis-conf"
         )
-        t.write_file(f"{prog.workdir}/env", env_file({}), name="put-env")
+        t.write_file(f"{prog.workdir}/{ENV_FILE}", env_file({}), name="put-env")
         t.write_file(
             f"{prog.workdir}/run.sh",
             run_script(
                 workdir=prog.workdir,
                 argv=["redis-server", f"{prog.workdir}/redis.conf"],
                 stamp=mgr.kind == "supervisord",
+                python=host.fact("python") or "python3",
             ),
             mode="700",
             name="put-run",
