@@ -36,6 +36,7 @@ from cloudcore.models import (
 from cloudcore.models.secrets import SecretVersion
 from cloudcore.provider import BaseProvider
 
+from ._checks import check_unit_text, check_user
 from ._errors import map_error
 from .inventory import Host, Inventory, parse_roles, postgres_settings
 from .secrets import SecretStore, load_key
@@ -176,6 +177,8 @@ class BaremetalProvider(BaseProvider):
         run_as: str | None,
     ) -> None:
         self.inventory = inventory
+        if run_as is not None:
+            check_user(run_as, "run_as")  # written into unit files (User=, user=)
         self._secret_key = secret_key
         self._secret_key_file = secret_key_file
         self.run_as = run_as
@@ -240,7 +243,15 @@ class BaremetalProvider(BaseProvider):
                 sudo=bool(opts["sudo"]),
                 provider=self.name,
             )
+            check_unit_text(str(spec["address"]), f"{where}.address")
+            if str(spec["address"]).startswith("-"):
+                raise ConfigurationError(f"{where}.address: an address", field=f"{where}.address")
             name = str(spec.get("name") or re.sub(r"[^a-z0-9-]", "-", str(spec["address"])))
+            if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,62}", name):
+                raise ConfigurationError(
+                    f"{where}.name: 1-63 letters, digits and '_.-' (got {name!r})",
+                    field=f"{where}.name",
+                )
             host = self._host(
                 name,
                 str(spec["address"]),
