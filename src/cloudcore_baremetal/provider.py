@@ -81,7 +81,9 @@ class BaremetalProvider(BaseProvider):
         key_filename: Default private key file.
         known_hosts: Default ``known_hosts`` file pinning host keys (``~/.ssh/known_hosts``).
         host_key_fingerprints: Default accepted ``SHA256:`` fingerprints.
-        accept_unknown_host_keys: Explicit opt-in to trust unknown host keys (never default).
+        accept_unknown_host_keys: Explicit opt-in to trust on first use (never default): the
+            first key a host shows is pinned into ``pinned_host_keys``; a changed key is refused.
+        pinned_host_keys: The known_hosts file cloudcore owns for trust on first use.
         sudo: Run host commands through ``sudo -n`` (no pty, no password).
         state_dir: cloudcore's folder on the hosts.
         secret_key: The 32-byte secrets master key, urlsafe-base64 (else
@@ -138,6 +140,7 @@ class BaremetalProvider(BaseProvider):
         known_hosts: str | None = None,
         host_key_fingerprints: Sequence[str] = (),
         accept_unknown_host_keys: bool = False,
+        pinned_host_keys: str = "~/.config/cloudcore/known_hosts",
         sudo: bool = True,
         state_dir: str = "/var/lib/cloudcore",
         secret_key: str | bytes | None = None,
@@ -159,6 +162,7 @@ class BaremetalProvider(BaseProvider):
                 "known_hosts": known_hosts,
                 "host_key_fingerprints": tuple(host_key_fingerprints),
                 "accept_unknown_host_keys": accept_unknown_host_keys,
+                "pinned_host_keys": pinned_host_keys,
                 "sudo": sudo,
                 "connect_timeout": connect_timeout,
                 "timeout": timeout,
@@ -217,6 +221,7 @@ class BaremetalProvider(BaseProvider):
             "host_key_fingerprints",
             "postgres",
             "accept_unknown_host_keys",
+            "pinned_host_keys",
             "sudo",
             "firewall_netns",
         }
@@ -237,6 +242,7 @@ class BaremetalProvider(BaseProvider):
                 known_hosts=opts["known_hosts"] or "~/.ssh/known_hosts",
                 host_key_fingerprints=tuple(opts["host_key_fingerprints"] or ()),
                 accept_unknown_host_keys=bool(opts["accept_unknown_host_keys"]),
+                pinned_host_keys=str(opts["pinned_host_keys"]),
                 connect_timeout=opts["connect_timeout"],
                 timeout=opts["timeout"],
                 tcp_nodelay=opts["tcp_nodelay"],
