@@ -18,8 +18,9 @@ from pydantic import SecretStr
 from cloudcore.errors import AlreadyExists, OperationTimeout
 from cloudcore.models import CacheConfig, CacheEndpoint, HealthCheck
 
+from ._checks import check_address, check_port
 from ._hostutil import is_root
-from ._runfiles import env_file, run_script
+from ._runfiles import ENV_FILE, env_file, run_script
 from ._state import config_hash, read_all, read_one, write_one
 from .managers import Program, manager_for
 
@@ -117,8 +118,9 @@ class Caches:
                 mgr.start_missing(prog, states)
                 self._wait(host, int(st["port"]), st["bind"])
             return self._endpoint(st)
-        port = int(config.extras.get("port") or self._free_port(host))
-        bind = str(config.extras.get("bind") or host.address)
+        # both are written into redis.conf: checked whatever their source
+        port = check_port(config.extras.get("port") or self._free_port(host), "extras.port")
+        bind = check_address(config.extras.get("bind") or host.address, "extras.bind")
         auth_secret = None
         lines = [
             "# managed-by=cloudcore",
@@ -147,13 +149,14 @@ class Caches:
         t.write_file(
             f"{prog.workdir}/redis.conf", ("\n".join(lines) + "\n").encode(), name="put-redis-conf"
         )
-        t.write_file(f"{prog.workdir}/env", env_file({}), name="put-env")
+        t.write_file(f"{prog.workdir}/{ENV_FILE}", env_file({}), name="put-env")
         t.write_file(
             f"{prog.workdir}/run.sh",
             run_script(
                 workdir=prog.workdir,
                 argv=["redis-server", f"{prog.workdir}/redis.conf"],
                 stamp=mgr.kind == "supervisord",
+                python=host.fact("python") or "python3",
             ),
             mode="700",
             name="put-run",

@@ -30,8 +30,8 @@ from cloudcore.models import (
 )
 
 from ._rollout import wait_running
-from ._runfiles import env_file, run_script
-from ._shell import SEQ, script, to_file
+from ._runfiles import ENV_FILE, env_file, launch, run_script
+from ._shell import script, to_file
 from ._state import config_hash, read_all, read_one, write_one
 from .managers import Manager, Program, ReplicaState, manager_for
 from .transport import CommandError
@@ -133,7 +133,7 @@ class Compute:
         workdir = host.path("services", name)
         t = host.transport
         t.run(["mkdir", "-p", "-m", "700", workdir, f"{workdir}/logs"], mutating=True, name="mkdir")
-        t.write_file(f"{workdir}/env", env_file(env), name="put-env")
+        t.write_file(f"{workdir}/{ENV_FILE}", env_file(env), name="put-env")
         run = run_script(
             workdir=workdir,
             argv=config.command,
@@ -144,6 +144,7 @@ class Compute:
             container_name=self.prog_name(name),
             cpu=config.cpu,
             memory=config.memory,
+            python=host.fact("python") or "python3",
         )
         t.write_file(f"{workdir}/run.sh", run, mode="700", name="put-run")
 
@@ -405,15 +406,16 @@ class Compute:
     def _remove_containers(self, host: Host, name: str, replicas: int) -> None:
         """Remove the service's containers (a stopped ``podman run`` may leave one behind),
         with the service's own environment (it may point podman at its own storage)."""
-        env = host.path("services", name, "env")
         names = [f"{self.prog_name(name)}-{i}" for i in range(max(replicas, 1))]
+        rm = ["podman", "rm", "-f", "-t", "2", "--ignore", "--", *names]
         host.transport.run(
             script(
-                ["set", "-a"],
-                SEQ,
-                [".", env],
-                SEQ,
-                ["podman", "rm", "-f", "-t", "2", "--ignore", *names],
+                launch(
+                    host.fact("python") or "python3",
+                    host.path("services", name),
+                    rm,
+                    optional=True,
+                ),
                 to_file("/dev/null"),
             ),
             mutating=True,

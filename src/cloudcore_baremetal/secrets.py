@@ -15,6 +15,7 @@ import binascii
 import contextlib
 import os
 import secrets as pysecrets
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -33,6 +34,9 @@ if TYPE_CHECKING:
 __all__ = ["SecretStore", "load_key"]
 
 _MAGIC = b"CC1"
+_ONE_FOLDER = 254  # hex digits that fit one file name (255 bytes), even
+_CHUNK = 200
+_LEVELS = 3  # 512 hex digits (256 characters) in folders of 200
 _CONFLICT = 17
 
 
@@ -150,24 +154,51 @@ class SecretStore:
 
     Args:
         host: The host holding the secrets.
-        key: The 32-byte master key (kept off the host).
+        key: The 32-byte master key (kept off the host), or a function returning it, called
+            with ``create=True`` only when a value is sealed: reading names, versions and values
+            never creates a key file (a read-only user of the store writes nothing).
     """
 
-    def __init__(self, host: Host, key: bytes) -> None:
+    def __init__(self, host: Host, key: bytes | Callable[[bool], bytes]) -> None:
         self.host = host
-        self._key = key
+        self._key_source = key
+
+    def _key(self, create: bool) -> bytes:
+        source = self._key_source
+        return source if isinstance(source, bytes) else source(create)
 
     def __repr__(self) -> str:
         return f"<SecretStore on {self.host.name}>"
 
     def _dir(self, key: str | None = None) -> str:
+        """The folder of a secret: its name in hex. A file name holds at most 255 bytes, and a
+        name may have 256 characters (512 hex digits), so a hex name longer than 254 digits is
+        split into folders of 200, each but the last ending in ``+`` (which no single-folder
+        name has, so the two layouts never meet)."""
         base = self.host.path("secrets")
-        return base if key is None else f"{base}/{key.encode().hex()}"
+        if key is None:
+            return base
+        hexed = key.encode().hex()
+        if len(hexed) <= _ONE_FOLDER:
+            return f"{base}/{hexed}"
+        parts = [hexed[i : i + _CHUNK] for i in range(0, len(hexed), _CHUNK)]
+        return "/".join([base, *(p + "+" for p in parts[:-1]), parts[-1]])
+
+    def _name_of(self, folder: str) -> str | None:
+        """The secret name of a folder :meth:`_dir` made (``None`` for anything else)."""
+        rel = folder.removeprefix(self._dir() + "/")
+        parts = rel.split("/")
+        if any(not p.endswith("+") for p in parts[:-1]) or parts[-1].endswith("+"):
+            return None
+        try:
+            return bytes.fromhex("".join(p.removesuffix("+") for p in parts)).decode()
+        except ValueError:
+            return None
 
     def _seal(self, key: str, version: str, value: bytes) -> bytes:
         from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-        aead = _aesgcm(self._key)
+        aead = _aesgcm(self._key(True))
         assert isinstance(aead, AESGCM)
         nonce = os.urandom(12)
         return _MAGIC + nonce + aead.encrypt(nonce, value, f"{key}\0{version}".encode())
@@ -176,7 +207,7 @@ class SecretStore:
         from cryptography.exceptions import InvalidTag
         from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-        aead = _aesgcm(self._key)
+        aead = _aesgcm(self._key(False))
         assert isinstance(aead, AESGCM)
         if not blob.startswith(_MAGIC) or len(blob) < 3 + 12 + 16:
             raise ConfigurationError(f"secret {key!r} version {version}: unreadable file")
@@ -304,7 +335,7 @@ class SecretStore:
                     "-mindepth",
                     "2",
                     "-maxdepth",
-                    "2",
+                    str(1 + _LEVELS),
                     "-name",
                     "*.bin",
                     "-printf",
@@ -317,12 +348,7 @@ class SecretStore:
             mutating=False,
             name="secret-list",
         )
-        names = set()
-        for line in res.text.splitlines():
-            try:
-                names.add(bytes.fromhex(line.rsplit("/", 1)[-1]).decode())
-            except ValueError:
-                continue
+        names = {name for line in res.text.splitlines() if (name := self._name_of(line))}
         return sorted(names)
 
     def list_versions(self, key: str) -> list[SecretVersion]:

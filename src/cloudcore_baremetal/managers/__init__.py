@@ -8,10 +8,12 @@ supervisord (``numprocs`` = replicas) everywhere else. Detection happens once pe
 
 from __future__ import annotations
 
+import re
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from datetime import datetime
 
+from cloudcore.errors import ConfigurationError
 from cloudcore.models import LogEntry
 
 from ..inventory import Host
@@ -43,6 +45,19 @@ class Program:
     memory: int | None = None
     description: str = ""
     settle_seconds: int = 1
+
+    def __post_init__(self) -> None:
+        # every field is written into a unit/config file: check it there, whatever its source
+        from .._checks import check_path, check_unit_text, check_user
+
+        if not re.fullmatch(r"[a-z0-9][a-z0-9_.-]{0,80}", self.name):
+            raise ConfigurationError(f"program name {self.name!r}: [a-z0-9_.-], at most 81")
+        check_path(self.workdir, "workdir")
+        if self.user is not None:
+            check_user(self.user, "run_as")
+        check_unit_text(self.description, "description")
+        if not isinstance(self.replicas, int) or self.replicas < 0:
+            raise ConfigurationError(f"replicas: a count (got {self.replicas!r})")
 
     @property
     def run_script(self) -> str:
