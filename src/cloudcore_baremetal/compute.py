@@ -29,7 +29,7 @@ from cloudcore.models import (
     utcnow,
 )
 
-from ._rollout import wait_running
+from ._rollout import pull_image, wait_running
 from ._runfiles import env_file, run_script
 from ._shell import SEQ, script, to_file
 from ._state import config_hash, read_all, read_one, write_one
@@ -228,6 +228,8 @@ class Compute:
             before = int(st["replicas"]) if st else len(mgr.status(prog)) if count else 0
             if rerun:
                 self._write_files(host, name, config, versions, mgr)
+            if config.image is not None and count:
+                pull_image(host, host.path("services", name), config.image)
             if count == 0:
                 mgr.remove(prog)
             else:

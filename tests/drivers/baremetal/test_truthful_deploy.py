@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from cloudcore.errors import ProviderError
+from cloudcore.errors import NotFound, ProviderError
 from cloudcore.models import ServiceConfig, ServiceState
 
 from ._svc import config
@@ -63,3 +63,38 @@ def test_rerun_after_a_kill_before_daemon_reload_loads_the_unit(systemd_env):
         assert provider.get_service_status("reload").running == 1
     finally:
         provider.delete_service("reload")
+
+
+def test_unpullable_image_fails_fast_with_podmans_reason(bm, loopback, tmp_path):
+    import os
+
+    base = os.path.join(loopback.work, "podman-unpullable")
+    os.makedirs(base, exist_ok=True)
+    with open(f"{base}/containers.conf", "w") as fh:
+        fh.write('[engine]\nruntime = "runc"\n')
+    with open(f"{base}/storage.conf", "w") as fh:
+        fh.write(f'[storage]\ndriver = "overlay"\ngraphroot = "{base}/graph"\n')
+        fh.write(f'runroot = "{base}/run"\n')
+    env = {
+        "CONTAINERS_CONF": f"{base}/containers.conf",
+        "CONTAINERS_STORAGE_CONF": f"{base}/storage.conf",
+    }
+    cfg = ServiceConfig(
+        image="127.0.0.1:9/cloudcore-test/no-such-image:1",  # nothing listens on port 9
+        command=("sleep", "600"),
+        replicas=2,
+        env=env,
+    )
+    started = time.monotonic()
+    try:
+        with pytest.raises(ProviderError) as info:
+            bm.deploy_service("unpullable", cfg)
+        text = str(info.value)
+        assert time.monotonic() - started < 20, text  # not a 30 s health-check timeout
+        assert "cannot be pulled on node1 (podman exit status 125)" in text, text
+        assert "Error: initializing source docker://127.0.0.1:9/" in text, text
+        assert "health check" not in text
+        with pytest.raises(NotFound):  # nothing was started, nothing recorded
+            bm.get_service_status("unpullable")
+    finally:
+        bm.delete_service("unpullable")
