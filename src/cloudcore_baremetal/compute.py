@@ -209,15 +209,19 @@ class Compute:
         for host, count in zip(hosts, counts, strict=True):
             st = read_one(host, f"services/{name}/state.json")
             if st is not None and st.get("hash") == digest and st.get("replicas") == count:
-                if count:
-                    mgr = manager_for(host)
-                    prog = self._program(host, name, config, count)
-                    states = mgr.status(prog)
+                if not count:
+                    continue
+                mgr = manager_for(host)
+                prog = self._program(host, name, config, count)
+                states = mgr.status(prog)
+                # the manager does not know the program at all (a delete killed half-way, a
+                # rebooted host without supervisord): load it again below, files are in place
+                if states:
                     live = [s for s in states if s.up and s.index < count]
                     if len(live) < count or len(states) > count:
                         changed = mgr.start_missing(prog, states) or changed
                     waits.append((host, mgr, prog))
-                continue
+                    continue
             changed = True
             self._check_image(host, config)
             mgr = manager_for(host)
