@@ -13,6 +13,7 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING
 
+from cloudcore.errors import ProviderError
 from cloudcore.models import ServiceConfig
 
 from .managers import Manager, Program, ReplicaState
@@ -21,10 +22,38 @@ if TYPE_CHECKING:
     from .compute import Compute
     from .inventory import Host
 
-__all__ = ["START_TIMEOUT", "Failure", "replica_reason", "wait_running"]
+__all__ = ["START_TIMEOUT", "Failure", "pull_image", "replica_reason", "wait_running"]
+
+# Pulls with the service's own environment (podman reads CONTAINERS_CONF and friends from it, as
+# in run.sh); the env file path and the image are positional arguments, never shell code.
+_PULL = (
+    'set -a; . "$1"; set +a; '
+    'podman image exists -- "$2" 2>/dev/null || podman pull --quiet -- "$2" >/dev/null'
+)
 
 START_TIMEOUT = 20.0  # seconds for replicas without a health check to settle
 LOG_LINES = 5
+
+
+def pull_image(host: Host, workdir: str, image: str) -> None:
+    """Have ``image`` on ``host`` before replicas start, or fail with podman's reason.
+
+    Without this, ``podman run`` retries a failing pull for seconds while the replica looks
+    up, and the failure surfaces only as a health check that never passes.
+    """
+    res = host.transport.run(
+        ["sh", "-c", _PULL, "sh", f"{workdir}/env", image],
+        mutating=True,
+        name="podman-pull",
+        check=False,
+    )
+    if res.code != 0:
+        lines = [ln for ln in res.error_text.splitlines() if ln.strip()]
+        lines = [ln for ln in lines if ln.startswith("Error")][-2:] or lines[-3:]
+        raise ProviderError(
+            f"image {image!r} cannot be pulled on {host.name} (podman exit status {res.code}): "
+            + (" | ".join(lines) or "no output")
+        )
 
 
 class Failure:

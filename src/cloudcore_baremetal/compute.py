@@ -29,7 +29,7 @@ from cloudcore.models import (
     utcnow,
 )
 
-from ._rollout import wait_running
+from ._rollout import pull_image, wait_running
 from ._runfiles import ENV_FILE, env_file, launch, run_script
 from ._shell import script, to_file
 from ._state import config_hash, read_all, read_one, write_one
@@ -210,15 +210,19 @@ class Compute:
         for host, count in zip(hosts, counts, strict=True):
             st = read_one(host, f"services/{name}/state.json")
             if st is not None and st.get("hash") == digest and st.get("replicas") == count:
-                if count:
-                    mgr = manager_for(host)
-                    prog = self._program(host, name, config, count)
-                    states = mgr.status(prog)
+                if not count:
+                    continue
+                mgr = manager_for(host)
+                prog = self._program(host, name, config, count)
+                states = mgr.status(prog)
+                # the manager does not know the program at all (a delete killed half-way, a
+                # rebooted host without supervisord): load it again below, files are in place
+                if states:
                     live = [s for s in states if s.up and s.index < count]
                     if len(live) < count or len(states) > count:
                         changed = mgr.start_missing(prog, states) or changed
                     waits.append((host, mgr, prog))
-                continue
+                    continue
             changed = True
             self._check_image(host, config)
             mgr = manager_for(host)
@@ -229,6 +233,8 @@ class Compute:
             before = int(st["replicas"]) if st else len(mgr.status(prog)) if count else 0
             if rerun:
                 self._write_files(host, name, config, versions, mgr)
+            if config.image is not None and count:
+                pull_image(host, host.path("services", name), config.image)
             if count == 0:
                 mgr.remove(prog)
             else:

@@ -113,6 +113,9 @@ class Databases:
         """Create the role and database (or return them when the config matches)."""
         digest = config_hash(config.model_dump(mode="json"))
         st = self.state(config.name)
+        if st is not None and st.get("deleting"):  # a killed delete: finish it, then create
+            self.delete(config.name)
+            st = None
         if st is not None:
             if st.get("restoring"):
                 raise AlreadyExists(
@@ -363,6 +366,9 @@ class Databases:
         if meta is None:
             raise NotFound(f"no backup with id {backup_id!r}")
         st = self.state(new_name)
+        if st is not None and st.get("deleting"):  # a killed delete: finish it first
+            self.delete(new_name)
+            st = None
         if st is not None and st.get("restoring") != backup_id:
             raise AlreadyExists(f"database {new_name!r} exists")
         h = self.host
@@ -406,6 +412,8 @@ class Databases:
         st = self.state(name)
         if st is None:
             return
+        if not st.get("deleting"):  # recorded first: a run killed half-way is finished later
+            write_one(self.host, f"databases/{name}.json", {**st, "deleting": True})
         self.psql(
             f"DROP DATABASE IF EXISTS {_ident(st['database'])} WITH (FORCE);\n"
             f"DROP ROLE IF EXISTS {_ident(st['role'])};\n",

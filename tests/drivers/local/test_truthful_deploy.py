@@ -113,3 +113,18 @@ def test_rerun_after_a_kill_before_supervisorctl_update_starts_the_service(local
     again = local.deploy_service("half", cfg)
     assert not again.changed
     local.delete_service("half")
+
+
+def test_redeploy_after_a_delete_killed_half_way_runs_the_service_again(local):
+    """``delete_service`` killed after the manager forgot the program, before the files went."""
+    from cloudcore_baremetal.managers import manager_for
+
+    cfg = ServiceConfig(command=("/bin/sleep", "600"), replicas=2)
+    local.deploy_service("halfgone", cfg)
+    host = local.inventory.hosts[0]
+    mgr = manager_for(host)
+    mgr.remove(local.compute._program(host, "halfgone", cfg, 0))
+    assert local.get_service_status("halfgone").running == 0
+    assert local.deploy_service("halfgone", cfg).changed
+    assert local.get_service_status("halfgone").running == 2
+    local.delete_service("halfgone")
