@@ -22,6 +22,7 @@ from pydantic import SecretStr
 from ..capabilities import Capability
 from ..errors import CloudcoreError, NotFound, TransientError
 from ..models import DatabaseEndpoint, DeploymentResult, DNSRecord, Resource, ResourceType, WAFRule
+from . import broken_dimensions as bd
 from . import broken_storage as bs
 from . import broken_wire as bw
 from .faults import FaultQueue, attach
@@ -277,7 +278,13 @@ def _v(cls: type[MemoryProvider], capability: str, promise: str, *fails: str) ->
 
 
 VARIANTS: dict[str, Variant] = {
-    "stale_read": _v(StaleRead, "secrets", "read after update", "test_secrets_read_after_update"),
+    "stale_read": _v(
+        StaleRead,
+        "secrets",
+        "read after update",
+        "test_secrets_read_after_update",
+        "test_secrets_versions_past_nine",
+    ),
     "stale_status": _v(
         StaleStatus,
         "compute",
@@ -286,7 +293,12 @@ VARIANTS: dict[str, Variant] = {
         "test_compute_error_mapping_and_retries",  # a cached read never reaches the API
     ),
     "non_idempotent_deploy": _v(
-        NonIdempotentDeploy, "compute", "idempotent deploy", "test_compute_deploy_is_idempotent"
+        NonIdempotentDeploy,
+        "compute",
+        "idempotent deploy",
+        "test_compute_deploy_is_idempotent",
+        "test_compute_env_order_is_no_change_one_value_is",
+        "test_compute_rotated_secret_is_a_change",
     ),
     "throttle_as_not_found": _v(
         ThrottleAsNotFound,
@@ -360,7 +372,11 @@ VARIANTS: dict[str, Variant] = {
         WAFDoesNotConverge, "waf", "configure_waf replaces the set", "test_waf_converges"
     ),
     "dns_rewrites_unchanged": _v(
-        DNSRewritesUnchanged, "dns", "idempotent upsert", "test_dns_upsert_is_idempotent"
+        DNSRewritesUnchanged,
+        "dns",
+        "idempotent upsert",
+        "test_dns_upsert_is_idempotent",
+        "test_dns_one_field_at_a_time",
     ),
     "write_only_repeats_store": _v(
         WriteOnlyRepeatsStore,
@@ -376,6 +392,7 @@ VARIANTS: dict[str, Variant] = {
         "test_waf_configure_is_idempotent",
         "test_waf_converges",
         "test_waf_error_mapping_and_retries",
+        "test_waf_only_the_order_changes",
     ),
     # ------------------------------------- writes the driver does not report (the wire)
     "deploy_touches_unchanged": _v(
@@ -383,6 +400,8 @@ VARIANTS: dict[str, Variant] = {
         "compute",
         "an unchanged deploy writes nothing (on the wire)",
         "test_compute_deploy_is_idempotent",
+        "test_compute_env_order_is_no_change_one_value_is",
+        "test_compute_rotated_secret_is_a_change",
     ),
     "scale_same_rewrites": _v(
         bw.ScaleSameRewrites,
@@ -395,12 +414,14 @@ VARIANTS: dict[str, Variant] = {
         "cache",
         "provisioning an unchanged cache writes nothing (on the wire)",
         "test_cache_provision_idempotent",
+        "test_cache_only_tls_changed_is_a_conflict",
     ),
     "database_provision_refreshes": _v(
         bw.DatabaseProvisionRefreshes,
         "database",
         "provisioning an unchanged database writes nothing (on the wire)",
         "test_database_provision_idempotent",
+        "test_database_whose_name_extends_another_survives",
     ),
     "secret_writes_reported_as_reads": _v(
         bw.SecretWritesReportedAsReads,
@@ -417,6 +438,68 @@ VARIANTS: dict[str, Variant] = {
         "test_dns_round_trip",
         "test_dns_read_after_update",
         "test_dns_delete_when_gone",
+        "test_dns_one_field_at_a_time",
+    ),
+    # ------------------------------------------- one thing at a time (suite.dimensions)
+    "dns_ttl_change_ignored": _v(
+        bd.DNSTTLChangeIgnored,
+        "dns",
+        "a TTL-only change is written",
+        "test_dns_one_field_at_a_time",
+    ),
+    "dns_value_order_is_a_change": _v(
+        bd.DNSValueOrderIsAChange,
+        "dns",
+        "values are a set: another order writes nothing",
+        "test_dns_one_field_at_a_time",
+    ),
+    "dns_delete_takes_the_whole_name": _v(
+        bd.DNSDeleteTakesTheWholeName,
+        "dns",
+        "another record type at the same name survives",
+        "test_dns_sibling_type_at_the_same_name_survives",
+    ),
+    "env_order_redeploys": _v(
+        bd.EnvOrderRedeploys,
+        "compute",
+        "env vars in another order are no change",
+        "test_compute_env_order_is_no_change_one_value_is",
+    ),
+    "secret_rotation_ignored": _v(
+        bd.SecretRotationIgnored,
+        "compute",
+        "a redeploy after a referenced secret was rotated is a change",
+        "test_compute_rotated_secret_is_a_change",
+    ),
+    "latest_version_by_text": _v(
+        bd.LatestVersionByText,
+        "secrets",
+        "the latest of 11 versions is the 11th",
+        "test_secrets_versions_past_nine",
+    ),
+    "strips_secret_values": _v(
+        bd.StripsSecretValues,
+        "secrets",
+        "values round-trip byte for byte",
+        "test_secrets_values_round_trip_byte_exact",
+    ),
+    "waf_order_ignored": _v(
+        bd.WAFOrderIgnored,
+        "waf",
+        "rule order is priority: a new order is a change",
+        "test_waf_only_the_order_changes",
+    ),
+    "cache_tls_change_ignored": _v(
+        bd.CacheTLSChangeIgnored,
+        "cache",
+        "an existing cache with only TLS changed is a conflict",
+        "test_cache_only_tls_changed_is_a_conflict",
+    ),
+    "database_delete_by_prefix": _v(
+        bd.DatabaseDeleteByPrefix,
+        "database",
+        "a database whose name extends another survives its delete",
+        "test_database_whose_name_extends_another_survives",
     ),
     # ---------------------------------------------------------------- storage
     "object_list_drops_last_page": _v(
