@@ -501,6 +501,18 @@ VARIANTS: dict[str, Variant] = {
         "a database whose name extends another survives its delete",
         "test_database_whose_name_extends_another_survives",
     ),
+    "database_password_in_sdk_log": _v(
+        bd.DatabasePasswordInSDKLog,
+        "database",
+        "a database password never appears in logs, SDK loggers at DEBUG included",
+        "test_database_password_is_a_secret_gone_after_delete",
+    ),
+    "cache_password_left_behind": _v(
+        bd.CachePasswordLeftBehind,
+        "cache",
+        "a cache's password secret is gone after the delete",
+        "test_cache_password_is_a_secret_gone_after_delete",
+    ),
     # ---------------------------------------------------------------- storage
     "object_list_drops_last_page": _v(
         bs.ObjectListDropsLastPage,

@@ -6,19 +6,29 @@ by :mod:`cloudcore.testing.suite.dimensions`. Registered in
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from pydantic import SecretStr
 
-from ..models import CacheConfig, CacheEndpoint, DNSRecord, WAFRule
+from ..models import (
+    CacheConfig,
+    CacheEndpoint,
+    DatabaseConfig,
+    DatabaseEndpoint,
+    DNSRecord,
+    WAFRule,
+)
 from .memory import MemoryProvider
 
 __all__ = [
+    "CachePasswordLeftBehind",
     "CacheTLSChangeIgnored",
     "DNSDeleteTakesTheWholeName",
     "DNSTTLChangeIgnored",
     "DNSValueOrderIsAChange",
     "DatabaseDeleteByPrefix",
+    "DatabasePasswordInSDKLog",
     "EnvOrderRedeploys",
     "LatestVersionByText",
     "SecretRotationIgnored",
@@ -152,3 +162,29 @@ class DatabaseDeleteByPrefix(MemoryProvider):
             for other in [n for n in data["databases"] if n.startswith(name)]:
                 self._api("DeleteDatabase", mutating=True)
                 del data["databases"][other]
+
+
+_sdk_log = logging.getLogger("cloudcore_memsdk.wire")
+_sdk_log.setLevel(logging.WARNING)  # quiet unless someone turns SDK logging up, as SDKs are
+
+
+class DatabasePasswordInSDKLog(MemoryProvider):
+    """The "SDK" under the driver logs each request body, password included, at DEBUG."""
+
+    def _provision_database(self, config: DatabaseConfig) -> DatabaseEndpoint:
+        endpoint = super()._provision_database(config)
+        if endpoint.password_secret:
+            password = self._get_secret(endpoint.password_secret, None).get_secret_value()
+            _sdk_log.debug("CreateDBInstance body: MasterUserPassword=%s", password)
+        return endpoint
+
+
+class CachePasswordLeftBehind(MemoryProvider):
+    """``delete_cache`` leaves the cache's password secret behind."""
+
+    def _delete_cache(self, name: str) -> None:
+        with self._state.open() as data:
+            kept = {k: v for k, v in data["secrets"].items() if k.startswith("cloudcore/cache/")}
+        super()._delete_cache(name)
+        with self._state.open() as data:
+            data["secrets"].update(kept)

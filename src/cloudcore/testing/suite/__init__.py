@@ -19,6 +19,7 @@ from .database import DatabaseSuite
 from .dimensions import DimensionsSuite
 from .discovery import DiscoverySuite
 from .dns import DNSSuite
+from .passwords import PasswordsSuite
 from .secrets import SecretsSuite
 from .storage import StorageSuite
 from .waf import WAFSuite
@@ -32,6 +33,7 @@ __all__ = [
     "DatabaseSuite",
     "DimensionsSuite",
     "DiscoverySuite",
+    "PasswordsSuite",
     "SecretsSuite",
     "StorageSuite",
     "SuiteBase",
@@ -51,6 +53,7 @@ class ConformanceSuite(
     StorageSuite,
     DiscoverySuite,
     DimensionsSuite,
+    PasswordsSuite,
 ):
     """Every capability's tests. Subclass it as ``Test<Driver>`` and set ``target``.
 
