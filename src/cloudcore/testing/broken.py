@@ -298,7 +298,6 @@ VARIANTS: dict[str, Variant] = {
         "idempotent deploy",
         "test_compute_deploy_is_idempotent",
         "test_compute_env_order_is_no_change_one_value_is",
-        "test_compute_rotated_secret_is_a_change",
     ),
     "throttle_as_not_found": _v(
         ThrottleAsNotFound,
@@ -401,7 +400,6 @@ VARIANTS: dict[str, Variant] = {
         "an unchanged deploy writes nothing (on the wire)",
         "test_compute_deploy_is_idempotent",
         "test_compute_env_order_is_no_change_one_value_is",
-        "test_compute_rotated_secret_is_a_change",
     ),
     "scale_same_rewrites": _v(
         bw.ScaleSameRewrites,
@@ -464,12 +462,6 @@ VARIANTS: dict[str, Variant] = {
         "compute",
         "env vars in another order are no change",
         "test_compute_env_order_is_no_change_one_value_is",
-    ),
-    "secret_rotation_ignored": _v(
-        bd.SecretRotationIgnored,
-        "compute",
-        "a redeploy after a referenced secret was rotated is a change",
-        "test_compute_rotated_secret_is_a_change",
     ),
     "latest_version_by_text": _v(
         bd.LatestVersionByText,

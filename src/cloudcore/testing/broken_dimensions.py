@@ -31,7 +31,6 @@ __all__ = [
     "DatabasePasswordInSDKLog",
     "EnvOrderRedeploys",
     "LatestVersionByText",
-    "SecretRotationIgnored",
     "StripsSecretValues",
     "WAFOrderIgnored",
 ]
@@ -100,15 +99,6 @@ class EnvOrderRedeploys(MemoryProvider):
                 self._api("PutService", mutating=True)
                 cur["hash"] = "env-order-" + cur["hash"]
         return super()._deploy_service(name, config)
-
-
-class SecretRotationIgnored(MemoryProvider):
-    """A redeploy after a referenced secret was rotated is "unchanged" (the digest covers the
-    references, not the versions they resolve to)."""
-
-    def _resolve_secret_refs(self, data: dict[str, Any], config: Any) -> dict[str, str]:
-        super()._resolve_secret_refs(data, config)  # still NotFound for a dangling reference
-        return {}
 
 
 class LatestVersionByText(MemoryProvider):
