@@ -74,6 +74,7 @@ def test_target_without_fault_injection_reports_not_testable() -> None:
         "test_secrets_read_retried",
         "test_secrets_store_not_repeated",
         "test_secrets_hygiene_errors",
+        "test_secrets_delete_survives_a_failed_read",
     }
     assert "no fault injector" in report.to_json()["unsupported"]["test_secrets_read_retried"]
 

@@ -341,6 +341,7 @@ VARIANTS: dict[str, Variant] = {
         "test_secrets_delete_when_gone",
         "test_secrets_missing_is_not_found",
         "test_secrets_hygiene_errors",
+        "test_secrets_delete_survives_a_failed_read",  # its cleanup deletes a deleted secret
     ),
     "lost_update": _v(
         LostUpdate,
@@ -354,6 +355,7 @@ VARIANTS: dict[str, Variant] = {
         "database",
         "a restore holds the data at backup time",
         "test_database_backup_restores_the_data",
+        "test_database_two_backups_each_restore_their_own_data",
     ),
     "repeats_unsafe_backup": _v(
         RepeatsUnsafeBackup,
@@ -504,6 +506,24 @@ VARIANTS: dict[str, Variant] = {
         "cache",
         "a cache's password secret is gone after the delete",
         "test_cache_password_is_a_secret_gone_after_delete",
+    ),
+    "restores_latest_backup": _v(
+        bd.RestoresLatestBackup,
+        "database",
+        "each backup restores its own data",
+        "test_database_two_backups_each_restore_their_own_data",
+    ),
+    "listing_stale_replicas": _v(
+        bd.ListingStaleReplicas,
+        "compute",
+        "status and listing agree after scale",
+        "test_compute_status_and_listing_agree_after_scale",
+    ),
+    "delete_gives_up_on_read_error": _v(
+        bd.DeleteGivesUpOnReadError,
+        "secrets",
+        "a 5xx on a read inside a delete still ends with the thing deleted",
+        "test_secrets_delete_survives_a_failed_read",
     ),
     # ---------------------------------------------------------------- storage
     "object_list_drops_last_page": _v(

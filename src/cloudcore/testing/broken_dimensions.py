@@ -11,6 +11,7 @@ from typing import Any
 
 from pydantic import SecretStr
 
+from ..errors import TransientError
 from ..models import (
     CacheConfig,
     CacheEndpoint,
@@ -29,8 +30,11 @@ __all__ = [
     "DNSValueOrderIsAChange",
     "DatabaseDeleteByPrefix",
     "DatabasePasswordInSDKLog",
+    "DeleteGivesUpOnReadError",
     "EnvOrderRedeploys",
     "LatestVersionByText",
+    "ListingStaleReplicas",
+    "RestoresLatestBackup",
     "StripsSecretValues",
     "WAFOrderIgnored",
 ]
@@ -178,3 +182,39 @@ class CachePasswordLeftBehind(MemoryProvider):
         super()._delete_cache(name)
         with self._state.open() as data:
             data["secrets"].update(kept)
+
+
+class RestoresLatestBackup(MemoryProvider):
+    """``restore_database`` restores the newest backup of the same database, whichever was asked."""
+
+    def _restore_database(self, backup_id: str, new_name: str) -> DatabaseEndpoint:
+        with self._state.open() as data:
+            wanted = data["backups"].get(backup_id)
+            if wanted is not None:
+                same = [
+                    b for b, v in data["backups"].items() if v["database"] == wanted["database"]
+                ]
+                backup_id = max(same, key=lambda b: (data["backups"][b]["created"], b))
+        return super()._restore_database(backup_id, new_name)
+
+
+class ListingStaleReplicas(MemoryProvider):
+    """``list_services`` reports the replicas of the deployed config, not the scaled count."""
+
+    def _list_services(self) -> Any:
+        with self._state.open() as data:
+            deployed = {n: s["config"]["replicas"] for n, s in data["services"].items()}
+        return [
+            s.model_copy(update={"replicas": deployed.get(s.name, s.replicas)})
+            for s in super()._list_services()
+        ]
+
+
+class DeleteGivesUpOnReadError(MemoryProvider):
+    """``delete_secret`` treats a failed read as "already gone" and returns without deleting."""
+
+    def _delete_secret(self, key: str) -> None:
+        try:
+            super()._delete_secret(key)
+        except TransientError:
+            return

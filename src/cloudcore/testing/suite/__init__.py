@@ -19,6 +19,7 @@ from .database import DatabaseSuite
 from .dimensions import DimensionsSuite
 from .discovery import DiscoverySuite
 from .dns import DNSSuite
+from .history import HistorySuite
 from .passwords import PasswordsSuite
 from .secrets import SecretsSuite
 from .storage import StorageSuite
@@ -33,6 +34,7 @@ __all__ = [
     "DatabaseSuite",
     "DimensionsSuite",
     "DiscoverySuite",
+    "HistorySuite",
     "PasswordsSuite",
     "SecretsSuite",
     "StorageSuite",
@@ -54,6 +56,7 @@ class ConformanceSuite(
     DiscoverySuite,
     DimensionsSuite,
     PasswordsSuite,
+    HistorySuite,
 ):
     """Every capability's tests. Subclass it as ``Test<Driver>`` and set ``target``.
 
