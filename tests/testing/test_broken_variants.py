@@ -75,6 +75,7 @@ def test_target_without_fault_injection_reports_not_testable() -> None:
         "test_secrets_store_not_repeated",
         "test_secrets_hygiene_errors",
         "test_secrets_delete_survives_a_failed_read",
+        "test_secrets_retry_after_is_what_was_injected",
     }
     assert "no fault injector" in report.to_json()["unsupported"]["test_secrets_read_retried"]
 

@@ -305,6 +305,7 @@ VARIANTS: dict[str, Variant] = {
         "throttling maps to RateLimited and is retried",
         "test_secrets_error_mapping",
         "test_secrets_read_retried",
+        "test_secrets_retry_after_is_what_was_injected",
     ),
     "secret_in_error": _v(
         SecretInError, "secrets", "no secret value in errors", "test_secrets_hygiene_errors"
@@ -524,6 +525,18 @@ VARIANTS: dict[str, Variant] = {
         "secrets",
         "a 5xx on a read inside a delete still ends with the thing deleted",
         "test_secrets_delete_survives_a_failed_read",
+    ),
+    "throttle_drops_retry_after": _v(
+        bd.ThrottleDropsRetryAfter,
+        "secrets",
+        "RateLimited.retry_after is what the provider asked for",
+        "test_secrets_retry_after_is_what_was_injected",
+    ),
+    "repeats_unsafe_restore": _v(
+        bd.RepeatsUnsafeRestore,
+        "database",
+        "restore_database is not repeated after a 5xx",
+        "test_database_restore_not_repeated",
     ),
     # ---------------------------------------------------------------- storage
     "object_list_drops_last_page": _v(

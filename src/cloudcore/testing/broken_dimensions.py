@@ -11,7 +11,7 @@ from typing import Any
 
 from pydantic import SecretStr
 
-from ..errors import TransientError
+from ..errors import CloudcoreError, RateLimited, TransientError
 from ..models import (
     CacheConfig,
     CacheEndpoint,
@@ -34,8 +34,10 @@ __all__ = [
     "EnvOrderRedeploys",
     "LatestVersionByText",
     "ListingStaleReplicas",
+    "RepeatsUnsafeRestore",
     "RestoresLatestBackup",
     "StripsSecretValues",
+    "ThrottleDropsRetryAfter",
     "WAFOrderIgnored",
 ]
 
@@ -218,3 +220,25 @@ class DeleteGivesUpOnReadError(MemoryProvider):
             super()._delete_secret(key)
         except TransientError:
             return
+
+
+class ThrottleDropsRetryAfter(MemoryProvider):
+    """Maps throttling to ``RateLimited`` but drops how long the provider asked to wait."""
+
+    def _api(self, api: str, *, mutating: bool) -> None:
+        try:
+            super()._api(api, mutating=mutating)
+        except RateLimited as exc:
+            raise RateLimited(exc.message) from exc
+
+
+class RepeatsUnsafeRestore(MemoryProvider):
+    """``restore_database`` retries a failed restore blindly (no idempotency token)."""
+
+    def _restore_database(self, backup_id: str, new_name: str) -> DatabaseEndpoint:
+        try:
+            return super()._restore_database(backup_id, new_name)
+        except CloudcoreError as exc:
+            if not isinstance(exc, TransientError):
+                raise
+            return super()._restore_database(backup_id, new_name)

@@ -19,6 +19,7 @@ from .database import DatabaseSuite
 from .dimensions import DimensionsSuite
 from .discovery import DiscoverySuite
 from .dns import DNSSuite
+from .errors import ErrorsSuite
 from .history import HistorySuite
 from .passwords import PasswordsSuite
 from .secrets import SecretsSuite
@@ -34,6 +35,7 @@ __all__ = [
     "DatabaseSuite",
     "DimensionsSuite",
     "DiscoverySuite",
+    "ErrorsSuite",
     "HistorySuite",
     "PasswordsSuite",
     "SecretsSuite",
@@ -57,6 +59,7 @@ class ConformanceSuite(
     DimensionsSuite,
     PasswordsSuite,
     HistorySuite,
+    ErrorsSuite,
 ):
     """Every capability's tests. Subclass it as ``Test<Driver>`` and set ``target``.
 
