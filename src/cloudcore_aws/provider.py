@@ -51,5 +51,7 @@ class AWSProvider(AWSCompute, AWSDatabase, AWSCache, AWSSecrets, AWSWAF, AWSDisc
         "compute:endpoint": "an ECS service has no address of its own; it answers behind the "
         'ALB whose target group is given in config.extras["target_group_arn"]',
         "dns:proxied": "Route53 has no proxy; compose with cloudflare for proxied records",
+        "storage": "object storage (S3) is not implemented by the aws driver yet; the memory "
+        "driver has it",
     }
     token_safe_operations = frozenset({"store_secret"})

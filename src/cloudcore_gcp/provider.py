@@ -50,6 +50,8 @@ class GCPProvider(
         "compute:commands": "Cloud Run runs container images: give an image (a command then "
         "overrides its entry point)",
         "dns:proxied": "Cloud DNS has no proxy mode; compose with cloudflare for proxied records",
+        "storage": "object storage (Cloud Storage) is not implemented by the gcp driver yet; "
+        "the memory driver has it",
     }
 
     def _map_error(self, exc: Exception) -> CloudcoreError | None:

@@ -186,6 +186,13 @@ class DNSRewritesUnchanged(MemoryProvider):
         return super()._upsert_dns_records(records)
 
 
+class InventedReason(MemoryProvider):
+    """Does not declare WAF and writes no reason for it: the core's default text is all a user
+    would see."""
+
+    capabilities = frozenset(Capability) - {Capability.WAF}
+
+
 class NotImplementedWAF(MemoryProvider):
     """Does not declare WAF, and signals it with ``NotImplementedError`` instead of ``Unsupported``."""
 
@@ -385,6 +392,16 @@ VARIANTS: dict[str, Variant] = {
         "secrets",
         "an unsafe write is not repeated (checked without reading values)",
         "test_secrets_store_not_repeated",
+    ),
+    "invented_reason": _v(
+        InventedReason,
+        "waf",
+        "an undeclared capability has a reason written by the driver",
+        "test_waf_round_trip",
+        "test_waf_configure_is_idempotent",
+        "test_waf_converges",
+        "test_waf_error_mapping_and_retries",
+        "test_waf_only_the_order_changes",
     ),
     "not_implemented_waf": _v(
         NotImplementedWAF,
@@ -621,7 +638,8 @@ class SecretsOnly(MemoryProvider):
         Capability.DISCOVERY: frozenset({"tags", "schemas"}),
     }
     unsupported_reasons = {
-        "compute": "secrets-only control driver",
+        **dict.fromkeys(("compute", "database", "cache", "dns"), "secrets-only control driver"),
+        **dict.fromkeys(("waf", "storage"), "secrets-only control driver"),
         "secrets:versions": "this control keeps only the latest value",
     }
 
