@@ -341,6 +341,7 @@ VARIANTS: dict[str, Variant] = {
         "secrets",
         "listings cross pages",
         "test_secrets_list_past_one_page",
+        "test_secrets_listing_of_exactly_k_pages",
     ),
     "delete_fails_when_gone": _v(
         DeleteFailsWhenGone,
@@ -554,6 +555,12 @@ VARIANTS: dict[str, Variant] = {
         "database",
         "restore_database is not repeated after a 5xx",
         "test_database_restore_not_repeated",
+    ),
+    "repeats_page_at_exact_boundary": _v(
+        bd.RepeatsPageAtExactBoundary,
+        "secrets",
+        "a listing of exactly k pages holds each name once",
+        "test_secrets_listing_of_exactly_k_pages",
     ),
     # ---------------------------------------------------------------- storage
     "object_list_drops_last_page": _v(

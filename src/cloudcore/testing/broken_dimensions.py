@@ -34,6 +34,7 @@ __all__ = [
     "EnvOrderRedeploys",
     "LatestVersionByText",
     "ListingStaleReplicas",
+    "RepeatsPageAtExactBoundary",
     "RepeatsUnsafeRestore",
     "RestoresLatestBackup",
     "StripsSecretValues",
@@ -242,3 +243,14 @@ class RepeatsUnsafeRestore(MemoryProvider):
             if not isinstance(exc, TransientError):
                 raise
             return super()._restore_database(backup_id, new_name)
+
+
+class RepeatsPageAtExactBoundary(MemoryProvider):
+    """A secrets listing of exactly k full pages: the empty page after them makes the driver
+    read the last page again (its names twice)."""
+
+    def _pages(self, api: str, items: Any, key: Any = None) -> Any:
+        out = list(super()._pages(api, items, key))
+        if api == "ListSecrets" and out and len(out) % self.page_size == 0:
+            out += out[-self.page_size :]
+        return iter(out)

@@ -152,6 +152,36 @@ class DimensionsSuite(SuiteBase):
             for key in keys:
                 provider.delete_secret(key)
 
+    @requires(S)
+    def test_secrets_listing_of_exactly_k_pages(
+        self, provider: Any, conformance_options: ConformanceOptions, conformance_names: Names
+    ) -> None:
+        """The listing holds exactly one page, exactly two pages, then two pages + 1."""
+        size = conformance_options.page(provider)
+        if size is None or size > 50:
+            pytest.skip("needs a known page size of at most 50 (exact boundaries cost 2n+1 writes)")
+        existing = set(provider.list_secrets())
+        if len(existing) >= size:
+            pytest.skip(f"{len(existing)} secrets exist already: one exact page is out of reach")
+        made: list[str] = []
+        try:
+            for total in (size, 2 * size, 2 * size + 1):
+                while len(existing) + len(made) < total:
+                    key = conformance_names.secret(f"kpage-{len(made):03d}")
+                    provider.store_secret(key, "v")
+                    made.append(key)
+                listed = provider.list_secrets()
+                assert len(listed) == len(set(listed)), (
+                    f"a listing of exactly {total} names (page size {size}) repeats names"
+                )
+                assert set(listed) == existing | set(made), (
+                    f"a listing of exactly {total} names (page size {size}) lost or invented "
+                    f"{sorted(set(listed) ^ (existing | set(made)))[:5]}"
+                )
+        finally:
+            for key in made:
+                provider.delete_secret(key)
+
     # ------------------------------------------------------------------ waf
     @requires(W)
     def test_waf_only_the_order_changes(
