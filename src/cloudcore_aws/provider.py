@@ -71,5 +71,7 @@ class AWSProvider(
         "dns:proxied": "Route53 has no proxy; compose with cloudflare for proxied records",
         "jobs:http": "EventBridge Scheduler targets AWS APIs, not HTTPS endpoints (that takes an "
         "EventBridge rule with an API destination); run a command that calls the URL",
+        "storage": "object storage (S3) is not implemented by the aws driver yet; the memory "
+        "driver has it",
     }
     token_safe_operations = frozenset({"store_secret"})

@@ -105,6 +105,11 @@ def _commands_only(provider: BaremetalProvider) -> None:
     feats = dict(provider.features)
     feats[Capability.COMPUTE] = feats[Capability.COMPUTE] - {"images"}
     provider.features = feats
+    provider.unsupported_reasons = {
+        **provider.unsupported_reasons,
+        "compute:images": "the offline test target has no image to pull: it runs the suite's "
+        "command (images are tested in tests/drivers/baremetal/test_compute.py)",
+    }
 
 
 def _require_root() -> None:
@@ -208,6 +213,10 @@ def local_target(**options: Any) -> Iterator[LocalProvider]:
         if pg is None:
             provider.capabilities = provider.capabilities - {
                 c for c in provider.capabilities if c.value == "database"
+            }
+            provider.unsupported_reasons = {
+                **provider.unsupported_reasons,
+                "database": "the test target starts PostgreSQL only as root",
             }
         _prepare_target(provider, state, pg, stack)
         yield provider

@@ -41,6 +41,8 @@ class CloudflareProvider(CloudflareReadback, CloudflareDiscovery):
         Capability.DISCOVERY: frozenset({"tags", "schemas"}),
     }
     unsupported_reasons: Mapping[str, str] = {
+        "storage": "object storage (R2) is not implemented by the cloudflare driver yet; the "
+        "memory driver has it",
         "compute": "Cloudflare does not run containers here (Workers are not container services); "
         + _COMPOSE.format(cap="compute"),
         "database": "Cloudflare offers no managed PostgreSQL (D1 is SQLite at the edge); "

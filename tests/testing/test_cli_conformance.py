@@ -86,3 +86,29 @@ def test_matrix_page_from_reports(tmp_path: Path) -> None:
     assert "| other (fake) | no |" in text and "❌ failed" in text
     assert "`test_dns_round_trip` (dns): E  boom" in text
     assert render([]).startswith("# Capability matrix")
+
+
+_BROKEN_START = """
+import contextlib
+
+@contextlib.contextmanager
+def target():
+    raise RuntimeError("sshd did not start: port 2222 in use")
+    yield
+"""
+
+
+def test_target_that_fails_to_start_is_one_run_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Not one identical failure per test and exit 1, but one error and exit 2."""
+    from cloudcore.testing.runner import run_suite
+
+    (tmp_path / "nostart_target.py").write_text(_BROKEN_START)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    report = run_suite("nostart_target:target", capabilities=["secrets"])
+    assert report.failed() == [] and not report.conformant
+    assert report.error.startswith("the test target failed to start (")
+    assert "sshd did not start: port 2222 in use" in report.error
+    text = report.format_text()
+    assert text.count("sshd did not start") == 1 and "FAILED" not in text

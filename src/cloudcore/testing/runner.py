@@ -240,6 +240,8 @@ class _Collector:
         self.provider = ""
         self.wire: bool | None = None
         self.errors: list[str] = []
+        self.start_failures: list[str] = []
+        """Setup failures of tests that never got a provider (the target did not start)."""
 
     def pytest_collectreport(self, report: Any) -> None:
         if report.failed:
@@ -269,6 +271,8 @@ class _Collector:
             self.features = json.loads(str(props.get("cloudcore_features", "{}")))
             self.provider = str(props.get("cloudcore_provider", ""))
             self.wire = props.get("cloudcore_wire") == "on"
+        if report.failed and report.when == "setup" and "cloudcore_declared" not in props:
+            self.start_failures.append(report.longreprtext.strip()[-3000:])
         if report.failed:
             if result.outcome != "failed":
                 result.outcome = "failed"
@@ -352,8 +356,15 @@ def run_suite(
         report.features = collector.features
         report.provider = collector.provider
         report.wire = collector.wire
+        failed = [r for r in report.results if r.outcome == "failed"]
         if collector.errors:
             report.error = collector.errors[0]
+        elif failed and len(collector.start_failures) == len(failed):
+            # every failure is the same fixture error, repeated per test: one run error instead
+            first = collector.start_failures[0]
+            last = next((ln for ln in reversed(first.splitlines()) if ln.strip()), first)
+            report.error = f"the test target failed to start ({len(failed)} tests could not run): {last.strip()}"
+            report.results = [r for r in report.results if r.outcome != "failed"]
         elif int(code) not in (0, 1, 5):
             report.error = f"pytest exited with {code!s}"
     finally:

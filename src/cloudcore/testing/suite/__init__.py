@@ -19,7 +19,10 @@ from .database import DatabaseSuite
 from .dimensions import DimensionsSuite
 from .discovery import DiscoverySuite
 from .dns import DNSSuite
+from .errors import ErrorsSuite
+from .history import HistorySuite
 from .jobs import JobsSuite
+from .passwords import PasswordsSuite
 from .queues import QueuesSuite
 from .readback import ReadbackSuite
 from .secrets import SecretsSuite
@@ -35,7 +38,10 @@ __all__ = [
     "DatabaseSuite",
     "DimensionsSuite",
     "DiscoverySuite",
+    "ErrorsSuite",
+    "HistorySuite",
     "JobsSuite",
+    "PasswordsSuite",
     "QueuesSuite",
     "ReadbackSuite",
     "SecretsSuite",
@@ -60,6 +66,9 @@ class ConformanceSuite(
     JobsSuite,
     DiscoverySuite,
     DimensionsSuite,
+    PasswordsSuite,
+    HistorySuite,
+    ErrorsSuite,
 ):
     """Every capability's tests. Subclass it as ``Test<Driver>`` and set ``target``.
 

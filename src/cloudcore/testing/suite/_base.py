@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import secrets as _secrets
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, fields
 from typing import Any, TypeVar
@@ -499,6 +499,15 @@ def check_unsupported(
     except Unsupported as exc:
         reason = exc.reason or ""
         assert reason.strip(), f"{what}: Unsupported raised without a reason"
+        written = getattr(provider, "unsupported_reasons", None)
+        key = what if provider.supports(capability) else capability
+        if isinstance(written, Mapping) and key not in written:
+            pytest.fail(
+                f"the driver does not declare {what} and gives no reason of its own: add "
+                f"unsupported_reasons[{key!r}] (why, and what to use instead), not the core's "
+                f"default {reason!r}",
+                pytrace=False,
+            )
         return reason
     except Exception as exc:
         pytest.fail(
