@@ -144,3 +144,16 @@ def test_presign_without_signing_credentials_names_the_option() -> None:
         provider.presign("any-bucket", "key")
     assert err.value.field == "signing_credentials" and "signing_credentials" in str(err.value)
     assert not rec.api_calls
+
+
+def test_discovery_lists_managed_buckets_only(gcp: Any, bucket: str) -> None:
+    from cloudcore.testing.probes import bucket_seeder_for
+
+    seeder = bucket_seeder_for(gcp)
+    assert seeder is not None
+    seeder.create_unmanaged_bucket("someone-elses", {"a": b"1"})
+    try:
+        names = [r.name for r in gcp.list_resources("bucket")]
+        assert bucket in names and "someone-elses" not in names
+    finally:
+        seeder.remove_unmanaged_bucket("someone-elses")
