@@ -5,6 +5,10 @@ Bytes stream over one SFTP session on the transport's SSH connection (through
 under the state folder). Atomic writes as on a local disk: a ``.tmp-*`` file in the target's
 folder (mode 0600), ``fsync@openssh.com``, then ``posix-rename@openssh.com``. Listing every
 sidecar of a bucket is one ``find ... -exec cat`` command, not one request per file.
+
+paramiko's ``SFTPClient`` is not safe for concurrent requests from several threads (a thread
+can read another's response and drop it), so every request holds one lock per session:
+operations on one host are serialised, a streamed read takes the lock per chunk.
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ class SftpFS:
         self.transport = transport
         self._sftp: paramiko.SFTPClient | None = None
         self._lock = threading.Lock()
+        self._io = threading.RLock()  # one request at a time on the session (see the docs)
 
     def _client(self) -> paramiko.SFTPClient:
         with self._lock:
@@ -55,6 +60,10 @@ class SftpFS:
                 self._sftp = None
 
     def read(self, path: str) -> bytes | None:
+        with self._io:
+            return self._read(path)
+
+    def _read(self, path: str) -> bytes | None:
         try:
             with self._client().open(path, "rb") as fh:
                 data: bytes = fh.read()
@@ -78,6 +87,10 @@ class SftpFS:
                 raise
 
     def write_atomic(self, path: str, chunks: Iterable[bytes]) -> None:
+        with self._io:
+            self._write_atomic(path, chunks)
+
+    def _write_atomic(self, path: str, chunks: Iterable[bytes]) -> None:
         from paramiko.sftp import CMD_EXTENDED
 
         sftp = self._client()
@@ -100,34 +113,45 @@ class SftpFS:
             raise
 
     def open_chunks(self, path: str) -> tuple[Iterator[bytes], Callable[[], None]]:
-        fh = self._client().open(path, "rb")
-        fh.prefetch()
+        with self._io:
+            fh = self._client().open(path, "rb")
+            fh.prefetch()
 
         def chunks() -> Iterator[bytes]:
-            while block := fh.read(CHUNK):
+            while True:
+                with self._io:
+                    block = fh.read(CHUNK)
+                if not block:
+                    return
                 yield block
 
-        return chunks(), fh.close
+        def close() -> None:
+            with self._io:
+                fh.close()
+
+        return chunks(), close
 
     def listdir(self, path: str) -> list[str]:
         try:
-            return list(self._client().listdir(path))
+            with self._io:
+                return list(self._client().listdir(path))
         except (FileNotFoundError, NotADirectoryError):
             return []
 
     def remove(self, path: str) -> None:
-        with contextlib.suppress(FileNotFoundError):
+        with contextlib.suppress(FileNotFoundError), self._io:
             self._client().remove(path)
 
     def rmdir(self, path: str) -> None:
-        with contextlib.suppress(OSError):
+        with contextlib.suppress(OSError), self._io:
             self._client().rmdir(path)
 
     def rmtree(self, path: str) -> None:
         self.transport.run(["rm", "-rf", "--", path], mutating=True, name="rm")
 
     def rename(self, src: str, dst: str) -> None:
-        self._client().posix_rename(src, dst)
+        with self._io:
+            self._client().posix_rename(src, dst)
 
     def docs(self, path: str) -> list[dict[str, Any]]:
         res = self.transport.run(

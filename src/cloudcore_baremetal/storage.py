@@ -16,6 +16,7 @@ from __future__ import annotations
 import base64
 import json
 import secrets
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -307,12 +308,15 @@ class StorageHooks:
     """The ``storage`` hooks of the bare-metal providers (mixed into the provider class)."""
 
     _objects: ObjectStore | None = None
+    _objects_lock = threading.Lock()
 
     @property
     def objects(self) -> ObjectStore:
-        """The object store (made on first use)."""
+        """The object store (made on first use, once even when threads race to it)."""
         if self._objects is None:
-            self._objects = self._object_store()
+            with self._objects_lock:
+                if self._objects is None:
+                    self._objects = self._object_store()
         return self._objects
 
     def _object_store(self) -> ObjectStore:

@@ -218,3 +218,15 @@ def test_endpoint_runs_under_supervisord_and_keeps_its_port(
     assert (status, body) == (200, b"still here"), "an issued URL broke after a restart"
     doc = json.loads(Path(state, "storage", "endpoint", "listening.json").read_text())
     assert doc["pid"] != pid
+
+
+def test_discovery_lists_managed_buckets_only(local: LocalProvider, bucket: str) -> None:
+    folder = Path(local.objects.store.root, "not-ours")
+    folder.mkdir(parents=True)
+    (folder / "bucket.json").write_text('{"config": {}, "tags": {"owner": "else"}}')
+    try:
+        found = {r.name: r for r in local.list_resources("bucket")}
+        assert bucket in found and "not-ours" not in found
+        assert found[bucket].tags["managed-by"] == "cloudcore"
+    finally:
+        shutil.rmtree(folder)
