@@ -140,23 +140,54 @@ def connected(args: argparse.Namespace) -> Iterator[CloudProvider]:
 
 @contextmanager
 def progress(args: argparse.Namespace, message: str) -> Iterator[None]:
-    """Show that long work is under way: a spinner on a terminal; when stderr is not a terminal,
-    a timestamped line at the start and one at the end (nothing with ``--output json|yaml``)."""
+    """Show long work as it goes, on stderr (nothing with ``--output json|yaml``).
+
+    On a terminal: a spinner whose text names the write the driver is making now. Otherwise (CI
+    logs, pipes): a timestamped line at the start, one per write the driver makes (service and
+    API operation, from the ``cloudcore_api_call`` hook: never a value), and one at the end.
+    """
     if structured(args):
         yield
         return
-    if not sys.stderr.isatty():
-        import time
+    import time
 
-        started = time.monotonic()
-        _stamp(message)
-        yield
-        _stamp(f"done: {message.rstrip('. ')} ({time.monotonic() - started:.1f} s)")
-        return
-    from rich.console import Console
+    from ..registry import plugin_manager
 
-    with Console(stderr=True).status(message):
-        yield
+    started = time.monotonic()
+    tty = sys.stderr.isatty()
+    status: Any = None
+    pm = plugin_manager()
+
+    class _Steps:
+        @staticmethod
+        def cloudcore_api_call(event: Any) -> None:
+            if not event.mutating:
+                return
+            step = f"{event.service} {event.operation}"
+            if status is not None:
+                status.update(f"{message} ({step})")
+            elif not tty:
+                _stamp(f"  {step}")
+
+    from ..hookspecs import hookimpl
+
+    hookimpl(_Steps.cloudcore_api_call)
+    steps = _Steps()
+    pm.register(steps)
+    try:
+        if tty:
+            from rich.console import Console
+            from rich.markup import escape
+
+            message = escape(message)
+            with Console(stderr=True).status(message) as status:
+                yield
+        else:
+            _stamp(message)
+            yield
+            _stamp(f"done: {message.rstrip('. ')} ({time.monotonic() - started:.1f} s)")
+    finally:
+        pm.unregister(steps)
 
 
 def _stamp(message: str) -> None:
