@@ -287,3 +287,14 @@ def test_long_work_piped_prints_timestamped_steps(tmp_path: Path) -> None:
     assert quiet.returncode == 0
     assert quiet.stderr == ""
     assert json.loads(quiet.stdout)["name"] == "api"
+
+
+def test_python_advice_is_said_the_command_lines_way() -> None:
+    from cloudcore.cli._common import for_cli
+
+    assert for_cli("no region: pass region= or set AWS_REGION") == (
+        "no region: pass -o region=VALUE (or region in the profile) or set AWS_REGION"
+    )
+    assert for_cli("compose: connect({'compute': 'local', 'dns': 'cloudflare'})") == (
+        'compose: a cloudcore.toml profile with provider = { compute = "local", dns = "cloudflare" }'
+    )

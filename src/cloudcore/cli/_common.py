@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -31,6 +32,7 @@ __all__ = [
     "connected",
     "emit",
     "exit_code",
+    "for_cli",
     "output_format",
     "parse_pairs",
     "progress",
@@ -204,7 +206,7 @@ def exit_code(exc: CloudcoreError) -> int:
 def report_error(args: argparse.Namespace, exc: CloudcoreError) -> int:
     """Print a cloudcore error for humans (or as JSON) and return the exit code."""
     code = exit_code(exc)
-    message = str(exc)
+    message = for_cli(str(exc))
     hint = _did_you_mean(exc)
     if structured(args):
         body: dict[str, Any] = {
@@ -219,6 +221,30 @@ def report_error(args: argparse.Namespace, exc: CloudcoreError) -> int:
         if hint:
             print(f"hint: {hint}", file=sys.stderr)
     return code
+
+
+_PASS_OPTION = re.compile(r"\bpass (\w+)=")
+_CONNECT_MAPPING = re.compile(r"connect\((\{[^()]*\})\)")
+
+
+def for_cli(message: str) -> str:
+    """Advice written for Python callers, said the command line's way: ``pass region=`` becomes
+    ``-o region=VALUE``, ``connect({...})`` a composition profile in ``cloudcore.toml``."""
+    message = _PASS_OPTION.sub(r"pass -o \1=VALUE (or \1 in the profile)", message)
+    return _CONNECT_MAPPING.sub(_toml_profile, message)
+
+
+def _toml_profile(match: re.Match[str]) -> str:
+    import ast
+
+    try:
+        mapping = ast.literal_eval(match.group(1))
+    except (ValueError, SyntaxError):
+        return match.group(0)
+    if not isinstance(mapping, dict):
+        return match.group(0)
+    table = ", ".join(f"{k} = {json.dumps(str(v))}" for k, v in mapping.items())
+    return f"a cloudcore.toml profile with provider = {{ {table} }}"
 
 
 def _did_you_mean(exc: CloudcoreError) -> str | None:
