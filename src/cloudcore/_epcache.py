@@ -6,7 +6,8 @@ on which distributions are installed where, so it is cached in
 ``$XDG_CACHE_HOME/cloudcore/`` (``~/.cache/cloudcore/``) under a key made of the interpreter, the
 import path and the modification time of every directory on it: installing, upgrading or
 removing a distribution changes its directory's mtime (a ``.dist-info`` folder appears or goes),
-so the next run scans again. ``CLOUDCORE_NO_CACHE=1`` turns the cache off; a cache that cannot be
+so the next run scans again. The working directory (on the path under ``python -m``) counts by
+name only: its mtime changes with every file written there. ``CLOUDCORE_NO_CACHE=1`` turns the cache off; a cache that cannot be
 read or written is ignored.
 """
 
@@ -28,7 +29,11 @@ def _cache_dir() -> str:
 
 def _key(group: str) -> str:
     parts = [sys.version, sys.prefix, group]
+    cwd = os.getcwd()
     for entry in sys.path:
+        if entry in ("", ".", cwd):  # `python -m`: the working directory, whose mtime churns
+            parts.append(entry)
+            continue
         try:
             parts.append(f"{entry}\0{os.stat(entry or '.').st_mtime_ns}")
         except OSError:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -259,3 +260,41 @@ def test_listing_commands_import_no_driver_sdk_or_models(argv: list[str], tmp_pa
     assert out.returncode == 0, out.stderr
     heavy = out.stderr.rsplit("HEAVY", 1)[1].strip()
     assert heavy == "", f"`cloudcore {' '.join(argv)}` imported {heavy}"
+
+
+def test_long_work_piped_prints_timestamped_steps(tmp_path: Path) -> None:
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(sys.path),
+        "CLOUDCORE_PROVIDER": "memory",
+        "XDG_CACHE_HOME": str(tmp_path / "cache"),
+    }
+    argv = [sys.executable, "-m", "cloudcore", "deploy", "api", "--image", "nginx:1.27"]
+    out = subprocess.run(
+        [*argv, "--replicas", "3"], cwd=tmp_path, capture_output=True, text=True, env=env
+    )
+    assert out.returncode == 0, out.stderr
+    lines = out.stderr.splitlines()
+    stamp = re.compile(r"^\d\d:\d\d:\d\d ")
+    assert lines and all(stamp.match(line) for line in lines), lines
+    assert lines[0].endswith("deploying api...")
+    assert any(line.endswith("memory PutService") for line in lines)
+    assert re.search(r"done: deploying api \(\d+\.\d s\)$", lines[-1])
+    assert "replicas:" in out.stdout  # the result alone on stdout
+    quiet = subprocess.run(
+        [*argv, "--replicas", "2", "--json"], cwd=tmp_path, capture_output=True, text=True, env=env
+    )
+    assert quiet.returncode == 0
+    assert quiet.stderr == ""
+    assert json.loads(quiet.stdout)["name"] == "api"
+
+
+def test_python_advice_is_said_the_command_lines_way() -> None:
+    from cloudcore.cli._common import for_cli
+
+    assert for_cli("no region: pass region= or set AWS_REGION") == (
+        "no region: pass -o region=VALUE (or region in the profile) or set AWS_REGION"
+    )
+    assert for_cli("compose: connect({'compute': 'local', 'dns': 'cloudflare'})") == (
+        'compose: a cloudcore.toml profile with provider = { compute = "local", dns = "cloudflare" }'
+    )

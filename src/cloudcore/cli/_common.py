@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -31,6 +32,7 @@ __all__ = [
     "connected",
     "emit",
     "exit_code",
+    "for_cli",
     "output_format",
     "parse_pairs",
     "progress",
@@ -140,23 +142,54 @@ def connected(args: argparse.Namespace) -> Iterator[CloudProvider]:
 
 @contextmanager
 def progress(args: argparse.Namespace, message: str) -> Iterator[None]:
-    """Show that long work is under way: a spinner on a terminal; when stderr is not a terminal,
-    a timestamped line at the start and one at the end (nothing with ``--output json|yaml``)."""
+    """Show long work as it goes, on stderr (nothing with ``--output json|yaml``).
+
+    On a terminal: a spinner whose text names the write the driver is making now. Otherwise (CI
+    logs, pipes): a timestamped line at the start, one per write the driver makes (service and
+    API operation, from the ``cloudcore_api_call`` hook: never a value), and one at the end.
+    """
     if structured(args):
         yield
         return
-    if not sys.stderr.isatty():
-        import time
+    import time
 
-        started = time.monotonic()
-        _stamp(message)
-        yield
-        _stamp(f"done: {message.rstrip('. ')} ({time.monotonic() - started:.1f} s)")
-        return
-    from rich.console import Console
+    from ..registry import plugin_manager
 
-    with Console(stderr=True).status(message):
-        yield
+    started = time.monotonic()
+    tty = sys.stderr.isatty()
+    status: Any = None
+    pm = plugin_manager()
+
+    class _Steps:
+        @staticmethod
+        def cloudcore_api_call(event: Any) -> None:
+            if not event.mutating:
+                return
+            step = f"{event.service} {event.operation}"
+            if status is not None:
+                status.update(f"{message} ({step})")
+            elif not tty:
+                _stamp(f"  {step}")
+
+    from ..hookspecs import hookimpl
+
+    hookimpl(_Steps.cloudcore_api_call)
+    steps = _Steps()
+    pm.register(steps)
+    try:
+        if tty:
+            from rich.console import Console
+            from rich.markup import escape
+
+            message = escape(message)
+            with Console(stderr=True).status(message) as status:
+                yield
+        else:
+            _stamp(message)
+            yield
+            _stamp(f"done: {message.rstrip('. ')} ({time.monotonic() - started:.1f} s)")
+    finally:
+        pm.unregister(steps)
 
 
 def _stamp(message: str) -> None:
@@ -173,7 +206,7 @@ def exit_code(exc: CloudcoreError) -> int:
 def report_error(args: argparse.Namespace, exc: CloudcoreError) -> int:
     """Print a cloudcore error for humans (or as JSON) and return the exit code."""
     code = exit_code(exc)
-    message = str(exc)
+    message = for_cli(str(exc))
     hint = _did_you_mean(exc)
     if structured(args):
         body: dict[str, Any] = {
@@ -188,6 +221,30 @@ def report_error(args: argparse.Namespace, exc: CloudcoreError) -> int:
         if hint:
             print(f"hint: {hint}", file=sys.stderr)
     return code
+
+
+_PASS_OPTION = re.compile(r"\bpass (\w+)=")
+_CONNECT_MAPPING = re.compile(r"connect\((\{[^()]*\})\)")
+
+
+def for_cli(message: str) -> str:
+    """Advice written for Python callers, said the command line's way: ``pass region=`` becomes
+    ``-o region=VALUE``, ``connect({...})`` a composition profile in ``cloudcore.toml``."""
+    message = _PASS_OPTION.sub(r"pass -o \1=VALUE (or \1 in the profile)", message)
+    return _CONNECT_MAPPING.sub(_toml_profile, message)
+
+
+def _toml_profile(match: re.Match[str]) -> str:
+    import ast
+
+    try:
+        mapping = ast.literal_eval(match.group(1))
+    except (ValueError, SyntaxError):
+        return match.group(0)
+    if not isinstance(mapping, dict):
+        return match.group(0)
+    table = ", ".join(f"{k} = {json.dumps(str(v))}" for k, v in mapping.items())
+    return f"a cloudcore.toml profile with provider = {{ {table} }}"
 
 
 def _did_you_mean(exc: CloudcoreError) -> str | None:

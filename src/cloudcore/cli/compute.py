@@ -141,6 +141,14 @@ def logs(args: argparse.Namespace) -> int:
     return 0
 
 
+def _read(args: argparse.Namespace, method: str, *params: Any) -> int:
+    """A read: no progress lines (it is quick, and its output is often piped)."""
+    with connected(args) as cloud:
+        result = getattr(cloud, method)(*params)
+    emit(args, result)
+    return 0
+
+
 def _simple(args: argparse.Namespace, method: str, *params: Any) -> int:
     with connected(args) as cloud, progress(args, f"{method.replace('_', ' ')}..."):
         result = getattr(cloud, method)(*params)
