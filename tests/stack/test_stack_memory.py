@@ -147,7 +147,7 @@ def test_plan_makes_no_writes_and_apply_converges(cloud: Any) -> None:
     before = counter.snapshot()
     first = plan(stack, cloud, env=ENV)
     assert counter.since(before).mutating == 0
-    assert first.counts()["create"] == 5
+    assert first.counts()["create"] == 6  # 2 secrets, a bucket, 2 records, the WAF rule set
     report = apply(first, cloud, env=ENV)
     assert report.ok and len(report.steps) == 6
     assert cloud.get_secret("stripe").get_secret_value() == "sk_test_123456"

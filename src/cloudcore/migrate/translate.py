@@ -139,4 +139,52 @@ def translate(
             kept.append(rules[i])
         data["waf"][target_name] = kept
     data["waf"] = {k: v for k, v in (data.get("waf") or {}).items() if v}
+    if drop:
+        _drop_dangling(data, gaps)
     return Stack.model_validate(data), gaps
+
+
+def _refs_in(value: Any) -> set[tuple[str, str]]:
+    from ..stack.refs import find_refs, walk_strings
+
+    return {
+        (r.kind, r.name) for path, text in walk_strings(value, "") for r in find_refs(text, path)
+    }
+
+
+def _drop_dangling(data: dict[str, Any], gaps: list[Gap]) -> None:
+    """What refers to a dropped resource goes too (an env variable, a secret reference, a DNS
+    record), each listed: the stack must stay whole."""
+
+    def exists(kind: str, name: str) -> bool:
+        return name in (data.get(kind) or {})
+
+    for svc, entry in (data.get("services") or {}).items():
+        for field in ("env", "secrets"):
+            for var, value in list((entry.get(field) or {}).items()):
+                gone = sorted(f"{k}.{n}" for k, n in _refs_in(value) if not exists(k, n))
+                if gone:
+                    gaps.append(
+                        Gap(
+                            f"services.{svc}.{field}.{var}",
+                            f"refers to {', '.join(gone)}, which the target cannot have",
+                            True,
+                        )
+                    )
+                    del entry[field][var]
+    for zone, records in (data.get("dns") or {}).items():
+        kept = []
+        for rec in records:
+            gone = sorted(f"{k}.{n}" for k, n in _refs_in(rec) if not exists(k, n))
+            if gone:
+                gaps.append(
+                    Gap(
+                        f"dns.{zone}.{rec.get('name', '@')}",
+                        f"refers to {', '.join(gone)}, which the target cannot have",
+                        True,
+                    )
+                )
+            else:
+                kept.append(rec)
+        data["dns"][zone] = kept
+    data["dns"] = {z: r for z, r in (data.get("dns") or {}).items() if r}

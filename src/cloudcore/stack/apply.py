@@ -254,7 +254,7 @@ def _execute(
     if desired is None or kind in ("services", "waf"):
         desired = stack.render(kind, name, report.outputs)
         if desired is None:
-            raise CloudcoreError(f"{kind}.{name}: a reference is still unknown after its source")
+            raise _unresolved(stack, kind, name, report.outputs)
     if kind == "secrets":
         _store_secret(name, stack.secrets[name], provider, env)
         return {Ref("secrets", name, "key"): name}
@@ -280,6 +280,21 @@ def _execute(
     raise CloudcoreError(f"unknown stack section {kind!r}")
 
 
+def _unresolved(stack: Any, kind: str, name: str, outputs: Mapping[Ref, str]) -> CloudcoreError:
+    """Why a reference cannot be resolved although its source was applied."""
+    missing = [r for r in stack.refs(kind, name) if r not in outputs]
+    why = "; ".join(
+        f"{r} is unknown: the provider gave {r.kind}.{r.name} no {r.attr}"
+        + (
+            " (a service without a load balancer or public URL has none)"
+            if r.kind == "services"
+            else ""
+        )
+        for r in missing
+    )
+    return CloudcoreError(f"{kind}.{name}: {why or 'a reference is unknown'}")
+
+
 def _apply_dns(change: Change, provider: CloudProvider, report: ApplyReport) -> dict[Ref, str]:
     stack = report.plan.stack
     parts: list[Change] = change.desired if isinstance(change.desired, list) else [change]
@@ -289,7 +304,7 @@ def _apply_dns(change: Change, provider: CloudProvider, report: ApplyReport) -> 
         if part.desired is None or part.name.endswith("/*") or part.deps:
             rendered = stack.render("dns", zone, report.outputs)
             if rendered is None:
-                raise CloudcoreError(f"dns.{zone}: a reference is still unknown after its source")
+                raise _unresolved(stack, "dns", zone, report.outputs)
             if part.name.endswith("/*"):
                 records.extend(rendered)
                 continue

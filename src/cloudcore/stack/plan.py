@@ -371,7 +371,12 @@ def _compare(
         return Change(kind, name, "create", desired=desired, deps=deps)
     if desired is None:
         return Change(kind, name, "update", diff=(FieldDiff("(refs)", "", UNKNOWN),), deps=deps)
-    diff = tuple(diff_values(_dump(current), _dump(desired)))
+    diff = tuple(
+        d
+        for d in diff_values(_dump(current), _dump(desired))
+        # no version asked means the provider's default: whichever it chose is not a change
+        if not (d.path == "version" and d.after == "null" and kind in ("databases", "caches"))
+    )
     if not diff:
         return Change(kind, name, "noop", desired=desired, deps=deps)
     fixed = set(immutable)
@@ -616,7 +621,7 @@ def _plan_waf(
     if desired is None:
         return [Change("waf", target, "update", diff=(FieldDiff("(refs)", "", UNKNOWN),))]
     after = [r.model_dump(mode="json") for r in desired]
-    if current is None:
+    if not current:  # no rules yet: the rule set is created
         return [Change("waf", target, "create", desired=desired)]
     diff = tuple(diff_values({"rules": before}, {"rules": after}))
     if before != after and not diff:
