@@ -287,6 +287,7 @@ def fake_target(*, full: bool = False, **options: Any) -> Iterator[Any]:
         attach(provider, injector)
         attach_wire_counter(provider, server.wire)
         attach_queue_seeder(provider, MotoQueueSeeder(plain))
+        plane = _data_plane(provider)
         target = MotoTarget(
             url=url,
             provider=provider,
@@ -303,5 +304,25 @@ def fake_target(*, full: bool = False, **options: Any) -> Iterator[Any]:
             yield target if full else provider
         finally:
             provider.close()
+            if plane is not None:
+                plane.close()
     finally:
         server.stop()
+
+
+def _data_plane(provider: Any) -> Any:
+    """A real PostgreSQL behind moto's RDS endpoints (started on first use; root only), so a
+    migration's data moves are real (``cloudcore.migrate.reach``)."""
+    import os
+
+    if os.geteuid() != 0:
+        return None
+    try:
+        from cloudcore_baremetal.dataplane import PostgresDataPlane
+    except ImportError:  # the baremetal extra is not installed
+        return None
+    from cloudcore.migrate.reach import attach_data_plane
+
+    plane = PostgresDataPlane()
+    attach_data_plane(provider, plane)
+    return plane

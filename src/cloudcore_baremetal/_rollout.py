@@ -25,11 +25,9 @@ if TYPE_CHECKING:
 __all__ = ["START_TIMEOUT", "Failure", "pull_image", "replica_reason", "wait_running"]
 
 # Pulls with the service's own environment (podman reads CONTAINERS_CONF and friends from it, as
-# in run.sh); the env file path and the image are positional arguments, never shell code.
-_PULL = (
-    'set -a; . "$1"; set +a; '
-    'podman image exists -- "$2" 2>/dev/null || podman pull --quiet -- "$2" >/dev/null'
-)
+# in run.sh), loaded by the same launcher from the JSON environment file (never sourced by a
+# shell); the image is a positional argument, never shell code.
+_PULL = 'podman image exists -- "$1" 2>/dev/null || podman pull --quiet -- "$1" >/dev/null'
 
 START_TIMEOUT = 20.0  # seconds for replicas without a health check to settle
 LOG_LINES = 5
@@ -41,8 +39,11 @@ def pull_image(host: Host, workdir: str, image: str) -> None:
     Without this, ``podman run`` retries a failing pull for seconds while the replica looks
     up, and the failure surfaces only as a health check that never passes.
     """
+    from ._runfiles import launch
+
+    python = host.fact("python") or "python3"
     res = host.transport.run(
-        ["sh", "-c", _PULL, "sh", f"{workdir}/env", image],
+        launch(python, workdir, ["sh", "-c", _PULL, "sh", image], optional=True),
         mutating=True,
         name="podman-pull",
         check=False,

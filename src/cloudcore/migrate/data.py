@@ -272,6 +272,13 @@ def _tool(name: str) -> str:
 
 def database_store(provider: CloudProvider, name: str) -> TableStore:
     """How to reach database ``name`` of ``provider`` from here (read and write its tables)."""
+    routes = getattr(provider, "routes", None)
+    if isinstance(routes, dict):  # a composition: the provider its databases are routed to
+        from ..capabilities import Capability
+
+        routed = routes.get(Capability.DATABASE)
+        if routed is not None and routed is not provider:
+            return database_store(routed, name)
     if hasattr(provider, "read_rows") and hasattr(provider, "list_tables"):
         return _MemoryRows(provider, name)
     getter = getattr(provider, "get_database", None)
@@ -282,6 +289,11 @@ def database_store(provider: CloudProvider, name: str) -> TableStore:
     if not ep.password_secret:
         raise Unsupported(f"{provider.name}: database {name!r} has no password secret to log in")
     password = provider.get_secret(ep.password_secret)
+    from .reach import data_plane_for
+
+    plane = data_plane_for(provider)
+    if plane is not None:
+        return plane.database_store(db, password)
     return PostgresStore(ep.host, int(ep.port), ep.database, ep.username, password)
 
 

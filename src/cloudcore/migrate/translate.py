@@ -114,6 +114,12 @@ def translate(
                 gaps.append(Gap(f"services.{name}.{field}", "not offered", drop))
                 if drop:
                     entry.pop(field)
+        if entry.get("image") and entry.get("command") and lacks(Capability.COMPUTE, "images"):
+            gaps.append(
+                Gap(f"services.{name}.image", f"{target.name} runs the command, not images", drop)
+            )
+            if drop:
+                entry.pop("image")
         if entry.get("image") and not entry.get("command") and lacks(Capability.COMPUTE, "images"):
             gaps.append(
                 Gap(

@@ -600,7 +600,7 @@ def _render_record(
 def _record_dump(r: DNSRecord) -> dict[str, Any]:
     data = r.model_dump(mode="json")
     data["name"] = str(data["name"]).rstrip(".").lower()
-    if data.get("proxied") is None:
+    if not data.get("proxied"):  # not proxied, or not said: the same on every provider
         data.pop("proxied", None)
     return dict(data)
 

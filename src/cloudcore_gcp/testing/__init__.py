@@ -174,14 +174,35 @@ def fake_target(**options: Any) -> Iterator[Any]:
         provider.gcs = gcs
         provider.page_size = fake.page_size  # the fake caps every page at this
         _storage_target(provider, gcs, fake.project)
+        plane = _data_plane(provider)
         try:
             yield provider
         finally:
             provider.close()
+            if plane is not None:
+                plane.close()
     finally:
         if gcs is not None:
             gcs.stop()
         fake.stop()
+
+
+def _data_plane(provider: Any) -> Any:
+    """A real PostgreSQL behind the Cloud SQL fake's endpoints (started on first use; root
+    only), so a migration's data moves are real (``cloudcore.migrate.reach``)."""
+    import os
+
+    if os.geteuid() != 0:
+        return None
+    try:
+        from cloudcore_baremetal.dataplane import PostgresDataPlane
+    except ImportError:  # the baremetal extra is not installed
+        return None
+    from cloudcore.migrate.reach import attach_data_plane
+
+    plane = PostgresDataPlane()
+    attach_data_plane(provider, plane)
+    return plane
 
 
 def _storage_target(provider: Any, gcs: Any, project: str) -> None:
