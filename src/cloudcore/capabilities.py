@@ -34,6 +34,8 @@ class Capability(StrEnum):
     SECRETS = "secrets"
     DISCOVERY = "discovery"
     STORAGE = "storage"
+    QUEUES = "queues"
+    JOBS = "jobs"
 
 
 KNOWN_FEATURES: dict[Capability, frozenset[str]] = {
@@ -65,6 +67,8 @@ KNOWN_FEATURES: dict[Capability, frozenset[str]] = {
     Capability.SECRETS: frozenset({"versions", "read"}),
     Capability.DISCOVERY: frozenset({"tags", "schemas"}),
     Capability.STORAGE: frozenset({"versioning", "presign", "lifecycle", "cors", "public"}),
+    Capability.QUEUES: frozenset({"dead_letter", "fifo", "delay", "redrive"}),
+    Capability.JOBS: frozenset({"command", "http", "runs", "run_now"}),
 }
 """Every feature name the core knows, per capability. Drivers declare a subset."""
 
@@ -237,6 +241,45 @@ OPERATIONS: dict[str, OperationInfo] = {
         ),
         _op("copy_object", C.STORAGE, "Copy an object server-side", destructive=True),
         _op("presign", C.STORAGE, "Make a URL that reads or writes one object without credentials"),
+        _op("create_queue", C.QUEUES, "Create a queue (and its dead-letter queue), or converge it"),
+        _op("get_queue", C.QUEUES, "Read a queue's configuration back", read=True),
+        _op(
+            "delete_queue",
+            C.QUEUES,
+            "Delete a queue and its dead-letter queue (succeeds if gone)",
+            destructive=True,
+        ),
+        _op("list_queues", C.QUEUES, "List the queues cloudcore manages", read=True),
+        _op("send_messages", C.QUEUES, "Send messages to a queue (batched)", idempotent=False),
+        _op(
+            "receive_messages",
+            C.QUEUES,
+            "Receive messages, hiding them for the visibility timeout",
+            idempotent=False,
+            safe=True,
+        ),
+        _op("ack", C.QUEUES, "Delete received messages by receipt (done with them)"),
+        _op("release", C.QUEUES, "Give a received message back to the queue, optionally delayed"),
+        _op("extend_visibility", C.QUEUES, "Keep a received message hidden for longer"),
+        _op(
+            "queue_stats",
+            C.QUEUES,
+            "Read a queue's depth: visible, in flight, oldest age",
+            read=True,
+        ),
+        _op("purge_queue", C.QUEUES, "Delete every message of a managed queue", destructive=True),
+        _op(
+            "redrive",
+            C.QUEUES,
+            "Move a dead-letter queue's messages back to their queue",
+            idempotent=False,
+        ),
+        _op("schedule_job", C.JOBS, "Create or update a scheduled job to match a config"),
+        _op("get_job", C.JOBS, "Read a job's configuration, next and last run", read=True),
+        _op("list_jobs", C.JOBS, "List the jobs cloudcore manages", read=True),
+        _op("delete_job", C.JOBS, "Delete a scheduled job (succeeds if gone)", destructive=True),
+        _op("run_job", C.JOBS, "Start a run of a job now", idempotent=False),
+        _op("list_job_runs", C.JOBS, "List a job's recent runs, newest first", read=True),
         _op(
             "get_resource_schema",
             C.DISCOVERY,

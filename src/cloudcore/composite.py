@@ -21,6 +21,8 @@ from .provider.compute import ComputeRouting
 from .provider.database import DatabaseRouting
 from .provider.discovery import DiscoveryRouting
 from .provider.dns import DNSRouting
+from .provider.jobs import JobsRouting
+from .provider.queues import QueuesRouting
 from .provider.secrets import SecretsRouting
 from .provider.storage import StorageRouting
 from .provider.waf import WAFRouting
@@ -36,6 +38,8 @@ class CompositeProvider(
     WAFRouting,
     SecretsRouting,
     StorageRouting,
+    QueuesRouting,
+    JobsRouting,
     DiscoveryRouting,
 ):
     """Routes each capability to its own provider.

@@ -18,6 +18,8 @@ from .provider.compute import ComputeProtocol
 from .provider.database import DatabaseProtocol
 from .provider.discovery import DiscoveryProtocol
 from .provider.dns import DNSProtocol
+from .provider.jobs import JobsProtocol
+from .provider.queues import QueuesProtocol
 from .provider.secrets import SecretsProtocol
 from .provider.storage import StorageProtocol
 from .provider.waf import WAFProtocol
@@ -34,6 +36,8 @@ class CloudProvider(
     WAFProtocol,
     SecretsProtocol,
     StorageProtocol,
+    QueuesProtocol,
+    JobsProtocol,
     DiscoveryProtocol,
     Protocol,
 ):

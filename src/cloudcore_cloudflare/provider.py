@@ -41,6 +41,8 @@ class CloudflareProvider(CloudflareReadback, CloudflareDiscovery):
         Capability.DISCOVERY: frozenset({"tags", "schemas"}),
     }
     unsupported_reasons: Mapping[str, str] = {
+        "storage": "object storage (R2) is not implemented by the cloudflare driver yet; the "
+        "memory driver has it",
         "compute": "Cloudflare does not run containers here (Workers are not container services); "
         + _COMPOSE.format(cap="compute"),
         "database": "Cloudflare offers no managed PostgreSQL (D1 is SQLite at the edge); "
@@ -53,4 +55,8 @@ class CloudflareProvider(CloudflareReadback, CloudflareDiscovery):
         "store_secret returns a version counter but old versions cannot be listed or read",
         "waf:managed:ip-reputation": "Cloudflare has no managed ruleset for IP reputation (it is "
         "part of Bot Management); use an ip rule with an address list instead",
+        "queues": "Cloudflare Queues (HTTP pull consumers) are not implemented in the cloudflare "
+        "driver yet; " + _COMPOSE.format(cap="queues"),
+        "jobs": "Cloudflare has no scheduler for containers or commands (Cron Triggers run "
+        "Workers only); " + _COMPOSE.format(cap="jobs"),
     }

@@ -38,6 +38,7 @@ class AcmeProvider(BaseProvider):
         "waf": "Acme Cloud has no firewall API",
         "discovery": "the example driver does not implement discovery yet",
         "dns:proxied": "Acme Cloud has no proxy",
+        "storage": "Acme Cloud has no object storage",
     }
 
     def __init__(self, *, api: AcmeAPI | None = None, retry: Any = None) -> None:

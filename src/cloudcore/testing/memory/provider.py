@@ -6,6 +6,7 @@ from .compute import MemoryCompute
 from .data import MemoryData
 from .discovery import MemoryDiscovery
 from .edge import MemoryEdge
+from .jobs import MemoryJobs
 from .readback import MemoryReadback
 from .secrets import MemorySecrets
 from .storage import MemoryStorage
@@ -20,6 +21,7 @@ class MemoryProvider(
     MemoryEdge,
     MemorySecrets,
     MemoryStorage,
+    MemoryJobs,
     MemoryDiscovery,
 ):
     """Every capability and feature, with the full promised semantics, in memory.

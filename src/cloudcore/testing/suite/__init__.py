@@ -16,8 +16,14 @@ from ._base import ConformanceOptions, SuiteBase, not_testable, requires
 from .cache import CacheSuite
 from .compute import ComputeSuite
 from .database import DatabaseSuite
+from .dimensions import DimensionsSuite
 from .discovery import DiscoverySuite
 from .dns import DNSSuite
+from .errors import ErrorsSuite
+from .history import HistorySuite
+from .jobs import JobsSuite
+from .passwords import PasswordsSuite
+from .queues import QueuesSuite
 from .readback import ReadbackSuite
 from .secrets import SecretsSuite
 from .storage import StorageSuite
@@ -30,7 +36,13 @@ __all__ = [
     "ConformanceSuite",
     "DNSSuite",
     "DatabaseSuite",
+    "DimensionsSuite",
     "DiscoverySuite",
+    "ErrorsSuite",
+    "HistorySuite",
+    "JobsSuite",
+    "PasswordsSuite",
+    "QueuesSuite",
     "ReadbackSuite",
     "SecretsSuite",
     "StorageSuite",
@@ -50,7 +62,13 @@ class ConformanceSuite(
     SecretsSuite,
     StorageSuite,
     ReadbackSuite,
+    QueuesSuite,
+    JobsSuite,
     DiscoverySuite,
+    DimensionsSuite,
+    PasswordsSuite,
+    HistorySuite,
+    ErrorsSuite,
 ):
     """Every capability's tests. Subclass it as ``Test<Driver>`` and set ``target``.
 

@@ -155,14 +155,14 @@ class ReadbackSuite(SuiteBase):
             provider.store_secret(ref.key, "readback-secret-value")
         try:
             provider.deploy_service(name, asked)
-            with no_writes("get_service_config"):
+            with no_writes(provider, "get_service_config"):
                 got = provider.get_service_config(name)
             assert isinstance(got, ServiceConfig)
             diff = differences(asked, got, gaps)
             assert not diff, "the service read back differs from what was deployed: " + "; ".join(
                 diff
             )
-            with no_writes("deploy_service of the config read back"):
+            with no_writes(provider, "deploy_service of the config read back"):
                 again = provider.deploy_service(name, got)
             assert again.changed is False, "deploying the config read back changed the service"
         finally:
@@ -194,7 +194,7 @@ class ReadbackSuite(SuiteBase):
         asked = DatabaseConfig.model_validate(without_gaps(cfg, gaps))
         try:
             endpoint = provider.provision_database(asked)
-            with no_writes("get_database"):
+            with no_writes(provider, "get_database"):
                 got = provider.get_database(name)
             assert got.name == name
             diff = differences(asked, got.config, gaps)
@@ -203,7 +203,7 @@ class ReadbackSuite(SuiteBase):
             )
             assert (got.endpoint.host, got.endpoint.port) == (endpoint.host, endpoint.port)
             assert got.endpoint.password_secret == endpoint.password_secret
-            with no_writes("provision_database of the config read back"):
+            with no_writes(provider, "provision_database of the config read back"):
                 again = provider.provision_database(got.config)
             assert (again.host, again.port) == (endpoint.host, endpoint.port)
         finally:
@@ -229,7 +229,7 @@ class ReadbackSuite(SuiteBase):
         asked = CacheConfig.model_validate(without_gaps(cfg, gaps))
         try:
             endpoint = provider.provision_cache(asked)
-            with no_writes("get_cache"):
+            with no_writes(provider, "get_cache"):
                 got = provider.get_cache(name)
             assert got.name == name
             diff = differences(asked, got.config, gaps)
@@ -241,7 +241,7 @@ class ReadbackSuite(SuiteBase):
                 endpoint.port,
                 endpoint.tls,
             )
-            with no_writes("provision_cache of the config read back"):
+            with no_writes(provider, "provision_cache of the config read back"):
                 again = provider.provision_cache(got.config)
             assert (again.host, again.port) == (endpoint.host, endpoint.port)
         finally:
@@ -253,7 +253,7 @@ class ReadbackSuite(SuiteBase):
     def test_readback_dns_zones(
         self, provider: Any, conformance_options: ConformanceOptions
     ) -> None:
-        with no_writes("list_dns_zones"):
+        with no_writes(provider, "list_dns_zones"):
             zones = provider.list_dns_zones()
         names = [z.name for z in zones]
         assert conformance_options.zone in names, (
@@ -273,7 +273,7 @@ class ReadbackSuite(SuiteBase):
         original = provider.get_waf_rules(target)
         try:
             provider.configure_waf([sample_rule(kind)], target)
-            with no_writes("list_waf_targets"):
+            with no_writes(provider, "list_waf_targets"):
                 targets = provider.list_waf_targets()
             assert target in targets, (
                 f"list_waf_targets() {targets} misses the target just configured ({target!r})"
