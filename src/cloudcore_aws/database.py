@@ -34,6 +34,8 @@ DB_CLASSES: dict[SizeClass, str] = {
 }
 DEFAULT_POSTGRES = "16"
 SUBNET_GROUP = "cloudcore"
+VERSION_TAG = "cloudcore-version"
+"""Tag holding the version a database was asked for (``""`` for the default)."""
 DB_EXTRAS = frozenset({"instance_class", "kms_key_id", "deletion_protection", "storage_type"})
 
 
@@ -163,7 +165,10 @@ class AWSDatabase(AWSBase):
             "CopyTagsToSnapshot": True,
             "PubliclyAccessible": False,
             "DeletionProtection": bool(config.extras.get("deletion_protection", False)),
-            "Tags": kv_tags(self._tags(config.name, config.tags)),
+            # the version asked for ("" for none), so read-back returns it, not the default
+            "Tags": kv_tags(
+                self._tags(config.name, {**config.tags, VERSION_TAG: config.version or ""})
+            ),
         }
         if "storage_type" in config.extras:
             args["StorageType"] = str(config.extras["storage_type"])

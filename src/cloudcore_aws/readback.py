@@ -6,8 +6,9 @@ What is normalised (a redeploy of what is read back is still a no-op):
 
 * ``health_check.port`` equal to the service's port reads back as ``None`` (the same check);
   ``health_check.healthy_threshold`` is not an ECS setting (see :data:`AWS_READBACK_GAPS`).
-* A database's ``version`` reads back as the major version RDS runs (``"16"``), also where
-  none was asked; a cache's as asked (kept in its ``cloudcore-version`` tag). A cache asked with ``auth`` and no ``tls`` reads back ``tls=True``
+* ``version`` reads back as asked (kept in a ``cloudcore-version`` tag; ``None`` stays
+  ``None``); a database or cache made without the tag reads back the major version it runs. A
+  cache asked with ``auth`` and no ``tls`` reads back ``tls=True``
   (ElastiCache takes an AUTH token only over TLS).
 * A size class reads back from the instance class / node type of the size table; a class outside
   the table reads back as ``extras["instance_class"]`` / ``extras["node_type"]``.
@@ -37,6 +38,7 @@ from ._base import tag_dict
 from .cache import CACHE_NODE_TYPES, VERSION_TAG, AWSCache
 from .compute import _DIMENSION, _POLICY, AWSCompute
 from .database import DB_CLASSES, AWSDatabase
+from .database import VERSION_TAG as DB_VERSION_TAG
 from .waf import AWSWAF, DEFAULT_ACL
 
 __all__ = ["AWS_READBACK_GAPS", "AWSReadback"]
@@ -205,7 +207,9 @@ class AWSReadback(AWSCompute, AWSDatabase, AWSCache, AWSWAF):
             extras["deletion_protection"] = True
         config = DatabaseConfig(
             name=name,
-            version=_major(db.get("EngineVersion")),
+            version=tags[DB_VERSION_TAG] or None
+            if DB_VERSION_TAG in tags
+            else _major(db.get("EngineVersion")),
             size=size,
             storage_gb=int(db.get("AllocatedStorage", 20)),
             high_availability=bool(db.get("MultiAZ")),

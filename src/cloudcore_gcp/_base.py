@@ -36,6 +36,21 @@ def labels_for(name: str, tags: Mapping[str, str] | None = None) -> dict[str, st
     return out
 
 
+VERSION_LABEL = "cloudcore-version"
+"""Label holding the version a database or cache was asked for (``.`` as ``_``; ``""`` for the
+provider's default), so read-back returns what was asked, not the default."""
+
+
+def version_label(version: str | None) -> str:
+    """The ``cloudcore-version`` label value of a version (labels take no ``.``)."""
+    return (version or "").replace(".", "_")
+
+
+def label_version(value: str | None) -> str | None:
+    """The version a ``cloudcore-version`` label value holds (``None`` for the default)."""
+    return value.replace("_", ".") if value else None
+
+
 def managed(labels: Mapping[str, str] | None) -> bool:
     """Whether a resource's labels say cloudcore manages it."""
     return bool(labels) and dict(labels or {}).get(MANAGED_BY_KEY) == MANAGED_BY_VALUE

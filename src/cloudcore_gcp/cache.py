@@ -20,7 +20,7 @@ from pydantic import SecretStr
 from cloudcore.errors import AlreadyExists, ConfigurationError
 from cloudcore.models import CacheConfig, CacheEndpoint, SizeClass
 
-from ._base import GCPBase, labels_for, managed
+from ._base import VERSION_LABEL, GCPBase, labels_for, managed, version_label
 from ._mapping import CACHE_ID_LIMIT, provider_id, redis_version
 
 __all__ = ["MEMORY_GB", "GCPCache"]
@@ -75,7 +75,10 @@ class GCPCache(GCPBase):
             raise ConfigurationError(f"extras: unknown gcp cache options {unknown}")
         body: dict[str, Any] = {
             "display_name": config.name,
-            "labels": labels_for(config.name, config.tags),
+            "labels": {
+                **labels_for(config.name, config.tags),
+                VERSION_LABEL: version_label(config.version),
+            },
             "tier": _STANDARD_HA if config.high_availability else _BASIC,
             "memory_size_gb": int(config.extras.get("memory_size_gb") or MEMORY_GB[config.size]),
             "auth_enabled": config.auth,

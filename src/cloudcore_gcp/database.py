@@ -24,7 +24,7 @@ from pydantic import SecretStr
 from cloudcore.errors import AlreadyExists, ConfigurationError, NotFound, ProviderError
 from cloudcore.models import BackupRef, DatabaseConfig, DatabaseEndpoint, SizeClass, utcnow
 
-from ._base import GCPBase, labels_for, managed
+from ._base import VERSION_LABEL, GCPBase, labels_for, managed, version_label
 from ._mapping import EDITION_TIERS, MIN_STORAGE_GB, edition_and_tier
 
 __all__ = ["TIERS", "GCPDatabase"]
@@ -109,6 +109,7 @@ class GCPDatabase(GCPBase):
         labels = labels_for(name, config.tags)
         labels.update({"cloudcore-database": config.database, "cloudcore-user": config.username})
         labels["cloudcore-password"] = "secret-manager"
+        labels[VERSION_LABEL] = version_label(config.version)
         edition, tier = edition_and_tier(config.size, dict(config.extras))
         settings: dict[str, Any] = {
             "tier": tier,

@@ -10,8 +10,9 @@ alone is no health check. Normalised (a redeploy of what is read back is still a
 
 * with ``autoscaling``, ``replicas`` reads back as ``min_replicas`` (Cloud Run starts there);
 * ``health_check.port`` equal to the service's port reads back as ``None``;
-* a database's ``storage_gb`` below Cloud SQL's 10 GB minimum reads back as 10; a cache version
-  reads back in its short form (``"7"`` for ``REDIS_7_0``);
+* a database's ``storage_gb`` below Cloud SQL's 10 GB minimum reads back as 10;
+* ``version`` reads back as asked (kept in the ``cloudcore-version`` label; ``None`` stays
+  ``None``); an instance without the label reads back what it runs (``"7"`` for ``REDIS_7_0``);
 * tags read back label-safe (lower case, ``[a-z0-9_-]``), as they were stored.
 """
 
@@ -34,7 +35,7 @@ from cloudcore.models import (
     SizeClass,
 )
 
-from ._base import managed
+from ._base import VERSION_LABEL, label_version, managed
 from ._mapping import EDITION_TIERS, REDIS_VERSIONS
 from .cache import _STANDARD_HA, _TLS, MEMORY_GB, GCPCache
 from .compute import _INGRESS, _MANUAL, GCPCompute, _as_dict
@@ -209,7 +210,9 @@ class GCPReadback(GCPCompute, GCPDatabase, GCPCache, GCPDNS, GCPWAF, GCPDiscover
         version = type(inst.database_version)(inst.database_version).name
         config = DatabaseConfig(
             name=name,
-            version=version.removeprefix("POSTGRES_").split("_")[0],
+            version=label_version(labels[VERSION_LABEL])
+            if VERSION_LABEL in labels
+            else version.removeprefix("POSTGRES_").split("_")[0],
             size=size,
             storage_gb=int(settings.data_disk_size_gb or 10),
             high_availability=int(settings.availability_type) == _REGIONAL,
@@ -241,7 +244,9 @@ class GCPReadback(GCPCompute, GCPDatabase, GCPCache, GCPDNS, GCPWAF, GCPDiscover
             extras["memory_size_gb"] = int(inst.memory_size_gb)
         config = CacheConfig(
             name=name,
-            version=_SHORT_REDIS.get(inst.redis_version) if inst.redis_version else None,
+            version=label_version(inst.labels[VERSION_LABEL])
+            if VERSION_LABEL in inst.labels
+            else _SHORT_REDIS.get(inst.redis_version),
             size=sizes[0] if sizes else SizeClass.SMALL,
             high_availability=int(inst.tier) == _STANDARD_HA,
             tls=int(inst.transit_encryption_mode) == _TLS,

@@ -78,7 +78,7 @@ def _copy(value: Any) -> Any:
 
 
 def _flat(value: Any, prefix: str = "") -> dict[str, Any]:
-    if isinstance(value, dict) and value and prefix.count(".") < 1:
+    if isinstance(value, dict) and prefix.count(".") < 2:  # fields, and fields of fields
         out: dict[str, Any] = {}
         for key, item in value.items():
             out.update(_flat(item, f"{prefix}{key}."))
