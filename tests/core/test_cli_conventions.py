@@ -292,6 +292,9 @@ def test_long_work_piped_prints_timestamped_steps(tmp_path: Path) -> None:
 def test_python_advice_is_said_the_command_lines_way() -> None:
     from cloudcore.cli._common import for_cli
 
+    assert for_cli("invalid ServiceConfig: autoscaling: Value error, min (3) > max (2)") == (
+        "invalid ServiceConfig: autoscaling: min (3) > max (2)"
+    )
     assert for_cli("no region: pass region= or set AWS_REGION") == (
         "no region: pass -o region=VALUE (or region in the profile) or set AWS_REGION"
     )
