@@ -15,7 +15,18 @@ from pathlib import Path
 import pytest
 
 import cloudcore
-from cloudcore.provider import cache, compute, database, discovery, dns, secrets, storage, waf
+from cloudcore.provider import (
+    cache,
+    compute,
+    database,
+    discovery,
+    dns,
+    jobs,
+    queues,
+    secrets,
+    storage,
+    waf,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -50,7 +61,7 @@ def test_every_public_name_has_a_docstring() -> None:
 def test_every_driver_hook_has_a_docstring() -> None:
     missing = []
     hooks = 0
-    for module in (cache, compute, database, discovery, dns, secrets, storage, waf):
+    for module in (cache, compute, database, discovery, dns, jobs, queues, secrets, storage, waf):
         for cls_name, cls in vars(module).items():
             if not inspect.isclass(cls) or cls.__module__ != module.__name__:
                 continue

@@ -27,12 +27,14 @@ _EXTENSIONS = (
     "cloudcore.cli.tools",
     "cloudcore.cli.mcp",
     "cloudcore.cli.completion",
+    "cloudcore.cli.stack",
+    "cloudcore.cli.migrate",
 )
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The full argument parser (exposed for docs and tests)."""
-    from . import compute, resources, storage
+    from . import compute, queues, resources, storage
 
     common = common_parser()
     parser = argparse.ArgumentParser(
@@ -59,6 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
     compute.add_parsers(sub, common)
     resources.add_parsers(sub, common)
     storage.add_parsers(sub, common)
+    queues.add_parsers(sub, common)
     for module_name in _EXTENSIONS:
         try:
             module = importlib.import_module(module_name)
