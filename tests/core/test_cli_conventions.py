@@ -292,9 +292,63 @@ def test_long_work_piped_prints_timestamped_steps(tmp_path: Path) -> None:
 def test_python_advice_is_said_the_command_lines_way() -> None:
     from cloudcore.cli._common import for_cli
 
+    assert for_cli("invalid ServiceConfig: autoscaling: Value error, min (3) > max (2)") == (
+        "invalid ServiceConfig: autoscaling: min (3) > max (2)"
+    )
     assert for_cli("no region: pass region= or set AWS_REGION") == (
         "no region: pass -o region=VALUE (or region in the profile) or set AWS_REGION"
     )
     assert for_cli("compose: connect({'compute': 'local', 'dns': 'cloudflare'})") == (
         'compose: a cloudcore.toml profile with provider = { compute = "local", dns = "cloudflare" }'
     )
+
+
+def test_long_work_on_a_terminal_shows_a_spinner_naming_the_write(tmp_path: Path) -> None:
+    """Recorded through a pseudo-terminal, as a user sees it."""
+    import pty
+    import select
+
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(sys.path),
+        "CLOUDCORE_PROVIDER": "memory",
+        "XDG_CACHE_HOME": str(tmp_path / "cache"),
+        "TERM": "xterm-256color",
+        "COLUMNS": "120",
+    }
+    env.pop("NO_COLOR", None)
+    main_fd, child_fd = pty.openpty()
+    argv = [
+        sys.executable,
+        "-m",
+        "cloudcore",
+        "deploy",
+        "api",
+        "--image",
+        "nginx",
+        "--replicas",
+        "3",
+    ]
+    proc = subprocess.Popen(
+        argv, cwd=tmp_path, stdin=child_fd, stdout=child_fd, stderr=child_fd, env=env
+    )
+    os.close(child_fd)
+    chunks = []
+    while True:
+        ready, _, _ = select.select([main_fd], [], [], 30)
+        if not ready:
+            break
+        try:
+            data = os.read(main_fd, 65536)
+        except OSError:  # the child closed the terminal
+            break
+        if not data:
+            break
+        chunks.append(data)
+    assert proc.wait(30) == 0
+    os.close(main_fd)
+    screen = b"".join(chunks).decode(errors="replace")
+    assert "deploying api..." in screen  # the spinner's text
+    assert "\x1b[" in screen  # drawn with terminal control sequences, not plain lines
+    assert not re.search(r"^\d\d:\d\d:\d\d deploying", screen, re.M)
+    assert "replicas:" in screen and "3" in screen

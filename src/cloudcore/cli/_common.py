@@ -230,6 +230,7 @@ _CONNECT_MAPPING = re.compile(r"connect\((\{[^()]*\})\)")
 def for_cli(message: str) -> str:
     """Advice written for Python callers, said the command line's way: ``pass region=`` becomes
     ``-o region=VALUE``, ``connect({...})`` a composition profile in ``cloudcore.toml``."""
+    message = message.replace("Value error, ", "")  # pydantic's prefix: noise to a user
     message = _PASS_OPTION.sub(r"pass -o \1=VALUE (or \1 in the profile)", message)
     return _CONNECT_MAPPING.sub(_toml_profile, message)
 

@@ -112,8 +112,6 @@ def main(args: argparse.Namespace) -> int:
     """Run the suite as ``args`` say; print the matrix; return the exit status."""
     from ..errors import CloudcoreError, DriverNotFound
     from ..registry import get_driver
-    from ..testing.runner import run_suite
-    from ..testing.suite._base import ConformanceOptions
 
     try:
         info = get_driver(args.name)
@@ -126,6 +124,10 @@ def main(args: argparse.Namespace) -> int:
                 file=sys.stderr,
             )
             return 5
+        # Only now: the suite imports pytest at module level.
+        from ..testing.runner import run_suite
+        from ..testing.suite._base import ConformanceOptions
+
         if args.fake and not info.test_target:
             print(f"driver {info.name!r} registers no test target", file=sys.stderr)
             return 2
