@@ -126,7 +126,7 @@ class BaremetalProvider(StorageHooks, BaseProvider):
         {C.COMPUTE, C.DATABASE, C.CACHE, C.WAF, C.SECRETS, C.DISCOVERY, C.STORAGE}
     )
     features: Mapping[Capability, frozenset[str]] = {
-        C.STORAGE: frozenset({"versioning", "presign", "cors", "public"}),
+        C.STORAGE: frozenset({"versioning", "presign", "cors", "public", "lifecycle"}),
         C.COMPUTE: frozenset(
             {"commands", "images", "health_check", "logs", "secrets_env", "endpoint"}
         ),
@@ -155,8 +155,6 @@ class BaremetalProvider(StorageHooks, BaseProvider):
         "cache:high_availability": "one Redis instance per cache; no replica or Sentinel",
         "cache:tls": "Redis instances listen without TLS; use a private network or a tunnel",
         "compute:autoscaling": "bare-metal hosts are a fixed pool; scale with scale_service",
-        "storage:lifecycle": "the directory store keeps objects until they are deleted; "
-        "expiry rules are not run on the host",
     }
     object_page_size = 1000
     """Objects per ``list_objects`` page."""

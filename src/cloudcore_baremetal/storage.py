@@ -139,6 +139,8 @@ class ObjectStore:
         }
         if doc != want:
             self.store.write_bucket(config.name, want)
+        if config.lifecycle:
+            self.ensure_endpoint()  # it runs the expiry rules
         return self._bucket(config.name, want)
 
     def get_bucket(self, name: str) -> Bucket:
