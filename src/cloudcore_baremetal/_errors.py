@@ -45,10 +45,13 @@ def map_error(exc: Exception) -> CloudcoreError | None:
         paramiko = None  # type: ignore[assignment]
     if paramiko is not None:
         if isinstance(exc, paramiko.BadHostKeyException):
+            from .transport.ssh import fingerprint
+
             return PermissionDenied(
-                f"host key mismatch for {exc.hostname}: expected "
-                f"{exc.expected_key.get_base64()[:16]}..., got {exc.key.get_base64()[:16]}...; "
-                "refusing to connect"
+                f"host key mismatch for {exc.hostname}: known_hosts pins "
+                f"{fingerprint(exc.expected_key)}, the server offered {fingerprint(exc.key)}; "
+                "refusing to connect (if the host was really reinstalled, remove its old line "
+                "from the known_hosts file)"
             )
         if isinstance(exc, paramiko.AuthenticationException):
             return AuthenticationError(f"SSH authentication failed: {exc}")

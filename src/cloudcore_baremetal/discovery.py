@@ -14,6 +14,7 @@ from cloudcore.models import (
     ResourceType,
     resource_id,
 )
+from cloudcore.provider._queue_discovery import queue_and_job_resources
 
 if TYPE_CHECKING:
     from .provider import BaremetalProvider
@@ -186,4 +187,5 @@ def list_resources(p: BaremetalProvider, rtype: ResourceType | None) -> list[Res
                     attributes={"rules": count, "table": "inet cloudcore"},
                 )
             )
+    out.extend(queue_and_job_resources(p, rtype))
     return out

@@ -20,6 +20,7 @@ from typing import Any
 from cloudcore.capabilities import Capability
 
 from .inventory import ROLES, Inventory
+from .local_queues import LocalQueues
 from .provider import BaremetalProvider, check_endpoint, check_state_dir
 from .transport.local import LocalTransport, local_path
 
@@ -37,7 +38,7 @@ def _missing(*programs: str) -> str | None:
     return None
 
 
-class LocalProvider(BaremetalProvider):
+class LocalProvider(LocalQueues, BaremetalProvider):
     """This machine as a cloudcore provider.
 
     Args:
@@ -57,7 +58,13 @@ class LocalProvider(BaremetalProvider):
     """
 
     name = "local"
-    capabilities = frozenset({C.COMPUTE, C.DATABASE, C.CACHE, C.SECRETS, C.DISCOVERY, C.STORAGE})
+    capabilities = frozenset(
+        {C.COMPUTE, C.DATABASE, C.CACHE, C.SECRETS, C.QUEUES, C.DISCOVERY, C.STORAGE}
+    )
+    features: Mapping[Capability, frozenset[str]] = {
+        **BaremetalProvider.features,
+        C.QUEUES: frozenset({"dead_letter", "fifo", "delay", "redrive"}),
+    }
     unsupported_reasons: Mapping[str, str] = {
         **BaremetalProvider.unsupported_reasons,
         "dns": "the local driver has no DNS; compose with cloudflare: "
@@ -84,6 +91,7 @@ class LocalProvider(BaremetalProvider):
         super(BaremetalProvider, self).__init__(region=region, retry=retry)
         self._storage_endpoint = check_endpoint("127.0.0.1", storage_port, storage_public_url)
         state = check_state_dir(os.path.abspath(project_dir), "project_dir")
+        self.queue_db = os.path.join(state, "queues.sqlite3")
         transport = LocalTransport(provider=self.name, sudo=sudo, timeout=timeout)
         host = self._host("localhost", "127.0.0.1", ROLES, transport, state, postgres or {}, "")
         key_file = secret_key_file or os.path.join(os.path.dirname(state), "secret.key")

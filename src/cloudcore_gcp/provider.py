@@ -12,6 +12,7 @@ from .compute import GCPCompute
 from .database import GCPDatabase
 from .discovery import GCPDiscovery
 from .dns import GCPDNS
+from .readback import GCPReadback
 from .secrets import GCPSecrets
 from .storage import GCPStorage
 from .waf import GCPWAF
@@ -22,6 +23,7 @@ C = Capability
 
 
 class GCPProvider(
+    GCPReadback,
     GCPCompute,
     GCPDatabase,
     GCPCache,
@@ -63,6 +65,10 @@ class GCPProvider(
         "compute:commands": "Cloud Run runs container images: give an image (a command then "
         "overrides its entry point)",
         "dns:proxied": "Cloud DNS has no proxy mode; compose with cloudflare for proxied records",
+        "queues": "Pub/Sub queues are not implemented in the gcp driver yet; compose: "
+        "connect({'compute': 'gcp', 'queues': 'aws'})",
+        "jobs": "Cloud Scheduler jobs are not implemented in the gcp driver yet; compose: "
+        "connect({'compute': 'gcp', 'jobs': 'aws'})",
     }
 
     def _map_error(self, exc: Exception) -> CloudcoreError | None:
