@@ -22,13 +22,14 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import itertools
 import json
 import os
 import secrets
 import shutil
 import time
 from collections.abc import Callable, Iterable, Iterator
-from datetime import UTC, datetime
+from datetime import datetime, timedelta, timezone
 from typing import Any, Protocol
 
 __all__ = [
@@ -356,7 +357,7 @@ class DirStore:
             "sha256": sha,
             "content_type": content_type or "application/octet-stream",
             "metadata": dict(metadata),
-            "modified": datetime.now(UTC).isoformat(),
+            "modified": datetime.now(timezone.utc).isoformat(),  # noqa: UP017 - hosts: Python 3.7+
             "marker": False,
         }
         self._commit(bucket, folder, doc, versioned)
@@ -406,7 +407,7 @@ class DirStore:
             "sha256": "",
             "content_type": None,
             "metadata": {},
-            "modified": datetime.now(UTC).isoformat(),
+            "modified": datetime.now(timezone.utc).isoformat(),  # noqa: UP017 - hosts: Python 3.7+
             "marker": True,
         }
         self.fs.write_atomic(f"{folder}/{vid}.json", [_dump(doc)])
@@ -448,3 +449,51 @@ class DirStore:
                 latest[key] = doc
         keys = sorted(k for k, d in latest.items() if not d["marker"])
         return [latest[k] for k in keys[:limit]], len(keys) > limit
+
+    def sweep(self, now: datetime) -> int:
+        """Apply every managed bucket's lifecycle rules as of ``now`` (S3's semantics: a current
+        version older than ``expire_days`` is deleted as ``delete_object`` would, adding a
+        delete marker on a versioned bucket; a noncurrent version is removed for good
+        ``noncurrent_expire_days`` after a newer version replaced it). Returns the number of
+        versions expired or removed. The presign endpoint runs it periodically."""
+        done = 0
+        for bucket in self.bucket_names():
+            doc = self.bucket_doc(bucket)
+            rules = (doc or {}).get("config", {}).get("lifecycle") or []
+            if not managed(doc) or not rules:
+                continue
+            by_key: dict[str, list[dict[str, Any]]] = {}
+            for side in self.fs.docs(self._objects(bucket)):
+                if isinstance(side.get("key"), str) and isinstance(side.get("vid"), str):
+                    by_key.setdefault(side["key"], []).append(side)
+            for key, versions in by_key.items():
+                versions.sort(key=lambda d: str(d["vid"]))
+                for rule in rules:
+                    if key.startswith(rule.get("prefix") or ""):
+                        done += self._expire(bucket, key, versions, rule, now)
+                        break  # the first matching rule applies
+        return done
+
+    def _expire(
+        self,
+        bucket: str,
+        key: str,
+        versions: list[dict[str, Any]],
+        rule: dict[str, Any],
+        now: datetime,
+    ) -> int:
+        done = 0
+        folder = self._kdir(bucket, key)
+        days = rule.get("noncurrent_expire_days")
+        if days is not None:
+            for older, newer in itertools.pairwise(versions):
+                since = datetime.fromisoformat(newer["modified"])
+                if older["version"] is not None and now - since >= timedelta(days=int(days)):
+                    self._drop(folder, older)
+                    done += 1
+        latest = versions[-1]
+        age = now - datetime.fromisoformat(latest["modified"])
+        if not latest["marker"] and age >= timedelta(days=int(rule["expire_days"])):
+            self.delete(bucket, key, None)
+            done += 1
+        return done

@@ -16,7 +16,9 @@ AccessDenied``; bad signature or a different ``Content-Type`` ``403 SignatureDoe
 ``Content-Length`` ``411``; above 5 GiB ``400 EntityTooLarge``; unsigned reads only from
 ``public_read`` buckets; unsigned writes never; ``OPTIONS`` preflight per the bucket's
 ``cors_origins`` (https://docs.aws.amazon.com/AmazonS3/latest/userguide/ManageCorsUsing.html).
-``GET /-/health`` answers ``200 ok`` (no bucket name starts with ``-``).
+``GET /-/health`` answers ``200 ok`` (no bucket name starts with ``-``). A thread runs the
+buckets' lifecycle rules (:meth:`~._dirstore.DirStore.sweep`) at start and every
+``sweep_seconds`` (``endpoint.json``, default 3,600).
 """
 
 from __future__ import annotations
@@ -27,8 +29,10 @@ import importlib
 import json
 import os
 import sys
+import threading
 import time
 from collections.abc import Iterator
+from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit
@@ -292,6 +296,16 @@ class Handler(BaseHTTPRequestHandler):
     do_DELETE = do_POST
 
 
+def _sweep_forever(store: Any, every: float) -> None:
+    """Run the buckets' lifecycle rules every ``every`` seconds (the first run at start)."""
+    while True:
+        try:
+            store.sweep(datetime.now(timezone.utc))  # noqa: UP017 - hosts may run Python < 3.11
+        except Exception as exc:  # a sweep that fails is tried again next time
+            sys.stderr.write(f"lifecycle sweep failed: {exc}\n")
+        time.sleep(every)
+
+
 def serve(endpoint_dir: str, root: str) -> None:
     """Listen as ``endpoint.json`` says, record the port, serve until killed."""
     fs = ds.LocalFS()
@@ -301,7 +315,8 @@ def serve(endpoint_dir: str, root: str) -> None:
         conf = json.load(fh)
     bind, port = str(conf.get("bind") or "127.0.0.1"), int(conf.get("port") or 0)
     previous = ds._parse(fs.read(os.path.join(endpoint_dir, "listening.json"))) or {}
-    handler = type("Bound", (Handler,), {"store": ds.DirStore(fs, root), "secret": secret})
+    store = ds.DirStore(fs, root)
+    handler = type("Bound", (Handler,), {"store": store, "secret": secret})
     httpd = None
     for want in ([previous["port"]] if not port and previous.get("port") else []) + [port]:
         try:
@@ -312,6 +327,12 @@ def serve(endpoint_dir: str, root: str) -> None:
                 raise
     assert httpd is not None
     httpd.daemon_threads = True
+    sweeper = threading.Thread(
+        target=_sweep_forever,
+        args=(store, float(conf.get("sweep_seconds") or 3600)),
+        daemon=True,
+    )
+    sweeper.start()
     got = httpd.server_address[1]
     doc = {"bind": bind, "port": got, "pid": os.getpid()}
     fs.write_atomic(os.path.join(endpoint_dir, "listening.json"), [json.dumps(doc).encode()])

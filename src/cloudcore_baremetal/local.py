@@ -128,11 +128,11 @@ class LocalProvider(LocalQueues, BaremetalProvider):
                     f"{missing} is not installed on this machine; install it with: {how}"
                 )
         if _missing("supervisord", "supervisorctl") and not os.path.isdir("/run/systemd/system"):
-            # presigned URLs and public reads are served by an endpoint under supervisord
+            # presigned URLs, public reads and expiry run in an endpoint under supervisord
             feats = dict(self.features)
-            feats[C.STORAGE] = feats[C.STORAGE] - {"presign", "public"}
+            feats[C.STORAGE] = feats[C.STORAGE] - {"presign", "public", "lifecycle"}
             self.features = feats
-            for feat in ("presign", "public"):
+            for feat in ("presign", "public", "lifecycle"):
                 reasons[f"storage:{feat}"] = (
                     "the object endpoint runs under supervisord, which is not installed on "
                     "this machine; install it with: apt-get install supervisor"

@@ -132,7 +132,7 @@ class BaremetalProvider(StorageHooks, BaseProvider):
         {C.COMPUTE, C.DATABASE, C.CACHE, C.WAF, C.SECRETS, C.DISCOVERY, C.STORAGE}
     )
     features: Mapping[Capability, frozenset[str]] = {
-        C.STORAGE: frozenset({"versioning", "presign", "cors", "public"}),
+        C.STORAGE: frozenset({"versioning", "presign", "cors", "public", "lifecycle"}),
         C.COMPUTE: frozenset(
             {"commands", "images", "health_check", "logs", "secrets_env", "endpoint"}
         ),
@@ -144,7 +144,6 @@ class BaremetalProvider(StorageHooks, BaseProvider):
     }
     unsupported_reasons: Mapping[str, str] = {
         "dns": DNS_REASON,
-        "storage": "the hosts run no object store; compose with a cloud driver for buckets",
         "waf:geo": "the hosts have no IP-to-country database and nftables no geo match; "
         "compose with cloudflare for geo rules: connect({'compute': 'baremetal', "
         "'waf': 'cloudflare'})",
@@ -162,8 +161,6 @@ class BaremetalProvider(StorageHooks, BaseProvider):
         "cache:high_availability": "one Redis instance per cache; no replica or Sentinel",
         "cache:tls": "Redis instances listen without TLS; use a private network or a tunnel",
         "compute:autoscaling": "bare-metal hosts are a fixed pool; scale with scale_service",
-        "storage:lifecycle": "the directory store keeps objects until they are deleted; "
-        "expiry rules are not run on the host",
         "queues": "queues on remote hosts are not implemented yet (the local driver keeps them in "
         "SQLite); compose with aws: connect({'compute': 'baremetal', 'queues': 'aws'})",
         "jobs": "scheduled jobs (systemd timers) are not implemented yet; compose with aws",

@@ -32,7 +32,7 @@ from cloudcore.models.storage import Bucket, BucketConfig, ObjectInfo
 
 from . import _objectd
 from ._dirstore import DirStore, LocalFS, StoreError, StoreFS, managed
-from ._runfiles import env_file, run_script
+from ._runfiles import ENV_FILE, env_file, run_script
 from .managers import Program, manager_for
 
 if TYPE_CHECKING:
@@ -139,6 +139,8 @@ class ObjectStore:
         }
         if doc != want:
             self.store.write_bucket(config.name, want)
+        if config.lifecycle:
+            self.ensure_endpoint()  # it runs the expiry rules
         return self._bucket(config.name, want)
 
     def get_bucket(self, name: str) -> Bucket:
@@ -264,7 +266,7 @@ class ObjectStore:
         python = str(self.host.fact("python") or "python3")
         files = {name: (here / name).read_bytes() for name in _SOURCES}
         files["endpoint.json"] = json.dumps({"bind": self.bind, "port": self.port}).encode()
-        files["env"] = env_file({})
+        files[ENV_FILE] = env_file({})
         files["run.sh"] = run_script(
             workdir=d, argv=[python, f"{d}/_objectd.py", d, self.store.root]
         )

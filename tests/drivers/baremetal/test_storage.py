@@ -72,3 +72,21 @@ def test_endpoint_options_are_checked(option: str, value: Any) -> None:
     with pytest.raises(ConfigurationError) as err:
         BaremetalProvider(hosts=[{"address": "127.0.0.1"}], secret_key_file=None, **{option: value})
     assert err.value.field == option
+
+
+def test_endpoint_is_a_systemd_unit_on_a_systemd_host(systemd_env: Any) -> None:
+    host, provider = systemd_env
+    name = "sd-presign"
+    provider.create_bucket(BucketConfig(name=name))
+    try:
+        provider.put_object(name, "doc", b"from a systemd host")
+        url = provider.presign(name, "doc", expires_in=120)
+        assert url.startswith(f"http://{host.address}:")
+        with urllib.request.urlopen(url, timeout=10) as resp:
+            assert resp.read() == b"from a systemd host"
+        t = provider.inventory.hosts[0].transport
+        active = t.run(["systemctl", "is-active", "cc-objects@0"], mutating=False, check=False)
+        assert active.text.strip() == "active"
+        assert provider.inventory.hosts[0].fact("manager") == "systemd"
+    finally:
+        provider.delete_bucket(name, force=True)
