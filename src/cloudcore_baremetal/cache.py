@@ -160,7 +160,7 @@ class Caches:
             name="put-run",
         )
         if prog.user:
-            t.run(["chown", "-R", f"{prog.user}:", prog.workdir], mutating=True, name="chown")
+            t.run(["chown", "-R", "--", f"{prog.user}:", prog.workdir], mutating=True, name="chown")
         mgr.apply(prog)
         st = {
             "kind": "cache",

@@ -197,7 +197,7 @@ class SecretStore:
                         to_file(tmp),
                         AND,
                         group(
-                            ["ln", tmp, final],
+                            ["ln", "--", tmp, final],
                             OR,
                             group(["rm", "-f", tmp], SEQ, exit_with(_CONFLICT)),
                         ),
