@@ -12,6 +12,7 @@ from cloudcore.errors import (
     TransientError,
 )
 
+from ._dirstore import StoreError
 from .transport import CommandError, InjectedFault, TransportError
 from .transport.ssh import HostKeyRejected
 
@@ -22,6 +23,10 @@ _SUDO_DENIED = ("a password is required", "is not in the sudoers file", "not all
 
 def map_error(exc: Exception) -> CloudcoreError | None:
     """Translate ``exc``; ``None`` means unknown (the core raises ``ProviderError``)."""
+    if isinstance(exc, StoreError):
+        from .storage import store_error
+
+        return store_error(exc)
     if isinstance(exc, InjectedFault):
         if exc.kind == "throttle":
             return RateLimited("host throttled the command (injected)", retry_after=exc.retry_after)

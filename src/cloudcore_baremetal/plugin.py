@@ -9,8 +9,8 @@ from cloudcore.hookspecs import RegisterDriver, hookimpl
 # What each provider class declares (``BaremetalProvider.capabilities``,
 # ``LocalProvider.capabilities``); tests/core/test_registry_capabilities.py keeps them equal.
 # The local driver has no WAF: it never changes this machine's firewall.
-_BAREMETAL_CAPS = ("compute", "database", "cache", "waf", "secrets", "discovery")
-_LOCAL_CAPS = ("compute", "database", "cache", "secrets", "discovery")
+_BAREMETAL_CAPS = ("compute", "database", "cache", "waf", "secrets", "discovery", "storage")
+_LOCAL_CAPS = ("compute", "database", "cache", "secrets", "queues", "discovery", "storage")
 
 
 @hookimpl

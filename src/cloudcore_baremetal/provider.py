@@ -20,8 +20,10 @@ from cloudcore.capabilities import Capability
 from cloudcore.errors import CloudcoreError, ConfigurationError
 from cloudcore.models import (
     BackupRef,
+    Cache,
     CacheConfig,
     CacheEndpoint,
+    Database,
     DatabaseConfig,
     DatabaseEndpoint,
     DeploymentResult,
@@ -40,6 +42,7 @@ from ._checks import check_unit_text, check_user
 from ._errors import map_error
 from .inventory import Host, Inventory, parse_roles, postgres_settings
 from .secrets import SecretStore, load_key
+from .storage import ObjectStore, StorageHooks
 from .transport import Transport
 
 __all__ = ["BaremetalProvider"]
@@ -68,7 +71,29 @@ def check_state_dir(path: str, field: str = "state_dir") -> str:
     return path.rstrip("/") or "/"
 
 
-class BaremetalProvider(BaseProvider):
+def check_endpoint(bind: str, port: int, url: str | None) -> tuple[str, int, str | None]:
+    """The object endpoint's options, checked (they reach a unit file and a URL)."""
+    import ipaddress
+
+    try:
+        ipaddress.ip_address(bind)
+    except ValueError:
+        raise ConfigurationError(
+            f"storage_bind: an IP address (got {bind!r})", field="storage_bind"
+        ) from None
+    if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port <= 65535:
+        raise ConfigurationError(f"storage_port: 0-65535 (got {port!r})", field="storage_port")
+    if url is not None and not re.fullmatch(
+        r"https?://[A-Za-z0-9.:\[\]-]+(/[A-Za-z0-9._~/-]*)?", url
+    ):
+        raise ConfigurationError(
+            f"storage_public_url: http(s)://host[:port][/path] (got {url!r})",
+            field="storage_public_url",
+        )
+    return bind, port, url
+
+
+class BaremetalProvider(StorageHooks, BaseProvider):
     """Services, PostgreSQL, Redis, secrets and nftables rules on your own Linux hosts.
 
     Args:
@@ -94,13 +119,20 @@ class BaremetalProvider(BaseProvider):
         timeout: Default command timeout in seconds.
         tcp_nodelay: Set TCP_NODELAY on SSH sockets.
         postgres: Default PostgreSQL settings for db hosts.
+        storage_bind: Address the object endpoint (presigned URLs) listens on, on the first host.
+        storage_port: Its port (``0``: a free port, kept across restarts).
+        storage_public_url: Base URL clients use for presigned URLs (default
+            ``http://<first host address>:<port>``), e.g. behind a TLS reverse proxy.
         region: A label for resource ids (e.g. a data-centre name).
         retry: Retry policy options.
     """
 
     name = "baremetal"
-    capabilities = frozenset({C.COMPUTE, C.DATABASE, C.CACHE, C.WAF, C.SECRETS, C.DISCOVERY})
+    capabilities = frozenset(
+        {C.COMPUTE, C.DATABASE, C.CACHE, C.WAF, C.SECRETS, C.DISCOVERY, C.STORAGE}
+    )
     features: Mapping[Capability, frozenset[str]] = {
+        C.STORAGE: frozenset({"versioning", "presign", "cors", "public"}),
         C.COMPUTE: frozenset(
             {"commands", "images", "health_check", "logs", "secrets_env", "endpoint"}
         ),
@@ -112,6 +144,7 @@ class BaremetalProvider(BaseProvider):
     }
     unsupported_reasons: Mapping[str, str] = {
         "dns": DNS_REASON,
+        "storage": "the hosts run no object store; compose with a cloud driver for buckets",
         "waf:geo": "the hosts have no IP-to-country database and nftables no geo match; "
         "compose with cloudflare for geo rules: connect({'compute': 'baremetal', "
         "'waf': 'cloudflare'})",
@@ -129,7 +162,14 @@ class BaremetalProvider(BaseProvider):
         "cache:high_availability": "one Redis instance per cache; no replica or Sentinel",
         "cache:tls": "Redis instances listen without TLS; use a private network or a tunnel",
         "compute:autoscaling": "bare-metal hosts are a fixed pool; scale with scale_service",
+        "storage:lifecycle": "the directory store keeps objects until they are deleted; "
+        "expiry rules are not run on the host",
+        "queues": "queues on remote hosts are not implemented yet (the local driver keeps them in "
+        "SQLite); compose with aws: connect({'compute': 'baremetal', 'queues': 'aws'})",
+        "jobs": "scheduled jobs (systemd timers) are not implemented yet; compose with aws",
     }
+    object_page_size = 1000
+    """Objects per ``list_objects`` page."""
 
     def __init__(
         self,
@@ -150,10 +190,14 @@ class BaremetalProvider(BaseProvider):
         timeout: float = 300.0,
         tcp_nodelay: bool = True,
         postgres: Mapping[str, Any] | None = None,
+        storage_bind: str = "0.0.0.0",
+        storage_port: int = 0,
+        storage_public_url: str | None = None,
         region: str | None = None,
         retry: Any = None,
     ) -> None:
         super().__init__(region=region, retry=retry)
+        self._storage_endpoint = check_endpoint(storage_bind, storage_port, storage_public_url)
         inventory = self._build_inventory(
             hosts,
             {
@@ -191,12 +235,14 @@ class BaremetalProvider(BaseProvider):
         from .cache import Caches
         from .compute import Compute
         from .database import Databases
+        from .readback import Readback
         from .waf import Firewall
 
         self.compute = Compute(self)
         self.databases = Databases(self)
         self.caches = Caches(self)
         self.firewall = Firewall(self)
+        self.readback = Readback(self)
 
     def _build_inventory(
         self,
@@ -295,6 +341,25 @@ class BaremetalProvider(BaseProvider):
         )
 
     # ------------------------------------------------------------ plumbing
+    def _object_store(self) -> ObjectStore:
+        from ._dirstore import LocalFS, StoreFS
+        from .transport.local import LocalTransport
+
+        host = self.inventory.hosts[0]
+        fs: StoreFS
+        if isinstance(host.transport, LocalTransport):
+            fs = LocalFS()
+        else:
+            from .sftpfs import SftpFS
+            from .transport.ssh import SSHTransport
+
+            assert isinstance(host.transport, SSHTransport)
+            fs = SftpFS(host.transport)
+        bind, port, url = self._storage_endpoint
+        return ObjectStore(
+            host, fs, bind=bind, port=port, public_url=url, page_size=self.object_page_size
+        )
+
     @property
     def secret_store(self) -> SecretStore:
         """The secret store (on the first host of the inventory)."""
@@ -322,6 +387,8 @@ class BaremetalProvider(BaseProvider):
         return map_error(exc)
 
     def _close(self) -> None:
+        if self._objects is not None:
+            self._objects.close()
         self.inventory.close()
 
     # ------------------------------------------------------------ compute
@@ -342,6 +409,19 @@ class BaremetalProvider(BaseProvider):
 
     def _get_logs(self, name: str, since: datetime | None, limit: int) -> list[LogEntry]:
         return self.compute.logs(name, since, limit)
+
+    # ------------------------------------------------------------ read-back
+    def _get_service_config(self, name: str) -> ServiceConfig:
+        return self.readback.service_config(name)
+
+    def _get_database(self, name: str) -> Database:
+        return self.readback.database(name)
+
+    def _get_cache(self, name: str) -> Cache:
+        return self.readback.cache(name)
+
+    def _list_waf_targets(self) -> list[str | None]:
+        return self.readback.waf_targets()
 
     # ------------------------------------------------------------ database
     def _provision_database(self, config: DatabaseConfig) -> DatabaseEndpoint:

@@ -21,14 +21,19 @@ import tempfile
 from collections.abc import Iterator
 from typing import Any
 
+from cloudcore.capabilities import Capability
 from cloudcore.models import DatabaseEndpoint
 from cloudcore.testing.faults import FaultQueue, attach
-from cloudcore.testing.probes import attach_probe
+from cloudcore.testing.probes import attach_bucket_seeder, attach_corrupter, attach_probe
+from cloudcore.testing.wire import attach_wire_counter
 
+from .compute import _HEALTH
 from .database import sql_literal
 from .local import LocalProvider
+from .managers.supervisord import _STATUS
 from .provider import BaremetalProvider
 from .transport.local import local_path
+from .transport.wire import HostWire
 
 __all__ = ["PsqlProbe", "fake_target", "local_target", "shutdown_supervisor"]
 
@@ -100,6 +105,11 @@ def _commands_only(provider: BaremetalProvider) -> None:
     feats = dict(provider.features)
     feats[Capability.COMPUTE] = feats[Capability.COMPUTE] - {"images"}
     provider.features = feats
+    provider.unsupported_reasons = {
+        **provider.unsupported_reasons,
+        "compute:images": "the offline test target has no image to pull: it runs the suite's "
+        "command (images are tested in tests/drivers/baremetal/test_compute.py)",
+    }
 
 
 def _require_root() -> None:
@@ -142,6 +152,7 @@ def fake_target(*, postgres: bool = True, **options: Any) -> Iterator[BaremetalP
             secret_key_file=None,
             postgres=pg,
             retry=options.pop("retry", FAST_RETRY),
+            storage_bind=options.pop("storage_bind", "127.0.0.1"),  # tests stay on loopback
             **options,
         )
         _prepare_target(provider, state, pg, stack)
@@ -155,17 +166,28 @@ def _prepare_target(
     provider: BaremetalProvider, state: str, pg: Any, stack: contextlib.ExitStack
 ) -> None:
     """What every test target does to the provider it yields: teardown callbacks, the suite's
-    command instead of an image, one fault queue on every host's transport, and a data probe
-    when a real PostgreSQL backs it."""
+    command instead of an image, one fault queue and one wire counter (what the hosts ran,
+    classified host-side) on every host's transport, and a data probe when a real PostgreSQL
+    backs it."""
     stack.callback(shutdown_supervisor, state)
     stack.callback(provider.close)
     _commands_only(provider)
     faults = FaultQueue()
+    wire = HostWire(read_only_programs=(_STATUS, _HEALTH))
     for host in provider.inventory.hosts:
         host.transport.faults = faults
+        host.transport.wire = wire
     attach(provider, faults)
+    attach_wire_counter(provider, wire)
     if pg is not None:
         attach_probe(provider, PsqlProbe(provider))
+    if Capability.STORAGE in provider.capabilities:
+        from .storeprobe import DirStoreProbe
+
+        provider.object_page_size = 40  # the page tests cross pages with few objects
+        probe = DirStoreProbe(provider.objects.store)
+        attach_bucket_seeder(provider, probe)
+        attach_corrupter(provider, probe)
 
 
 @contextlib.contextmanager
@@ -191,6 +213,10 @@ def local_target(**options: Any) -> Iterator[LocalProvider]:
         if pg is None:
             provider.capabilities = provider.capabilities - {
                 c for c in provider.capabilities if c.value == "database"
+            }
+            provider.unsupported_reasons = {
+                **provider.unsupported_reasons,
+                "database": "the test target starts PostgreSQL only as root",
             }
         _prepare_target(provider, state, pg, stack)
         yield provider

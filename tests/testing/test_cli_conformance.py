@@ -19,9 +19,38 @@ def test_memory_report_is_conformant(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert "result: CONFORMANT" in text and "secrets" in text
     report = json.loads(out.read_text())
     assert report["conformant"] is True and report["failures"] == []
+    assert report["writes"] == "verified on the wire"
+    assert "passed (writes verified on the wire)" in text and "self-reported" not in text
     for cap, row in report["capabilities"].items():
         assert row["declared"] and row["status"] == "passed", cap
         assert row["passed"] > 0 and row["failed"] == row["unsupported"] == 0, cap
+        assert row["writes"] == "verified on the wire", cap
+
+
+_NO_WIRE = """
+import contextlib
+from cloudcore.testing.memory import MemoryProvider
+
+@contextlib.contextmanager
+def target():
+    with MemoryProvider() as provider:   # no attach_wire_counter: writes are self-reported
+        yield provider
+"""
+
+
+def test_target_without_wire_counter_says_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from cloudcore.testing.runner import run_suite
+
+    (tmp_path / "nowire_target.py").write_text(_NO_WIRE)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    report = run_suite("nowire_target:target", capabilities=["dns"], keyword="idempotent")
+    assert report.conformant and report.wire is False
+    text = report.format_text()
+    assert "passed (writes self-reported, not verified)" in text
+    assert "note: writes self-reported, not verified" in text
+    assert report.to_json()["capabilities"]["dns"]["writes"] == "self-reported, not verified"
 
 
 def test_one_capability_and_keyword(tmp_path: Path) -> None:
@@ -57,3 +86,29 @@ def test_matrix_page_from_reports(tmp_path: Path) -> None:
     assert "| other (fake) | no |" in text and "❌ failed" in text
     assert "`test_dns_round_trip` (dns): E  boom" in text
     assert render([]).startswith("# Capability matrix")
+
+
+_BROKEN_START = """
+import contextlib
+
+@contextlib.contextmanager
+def target():
+    raise RuntimeError("sshd did not start: port 2222 in use")
+    yield
+"""
+
+
+def test_target_that_fails_to_start_is_one_run_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Not one identical failure per test and exit 1, but one error and exit 2."""
+    from cloudcore.testing.runner import run_suite
+
+    (tmp_path / "nostart_target.py").write_text(_BROKEN_START)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    report = run_suite("nostart_target:target", capabilities=["secrets"])
+    assert report.failed() == [] and not report.conformant
+    assert report.error.startswith("the test target failed to start (")
+    assert "sshd did not start: port 2222 in use" in report.error
+    text = report.format_text()
+    assert text.count("sshd did not start") == 1 and "FAILED" not in text

@@ -45,6 +45,15 @@ def test_unsupported_probe_accepts_only_unsupported_with_reason() -> None:
     assert check_unsupported(NoWAF(), ConformanceOptions(), "waf", "geo") == "no firewall here"
 
 
+def test_unsupported_probe_requires_a_reason_the_driver_wrote() -> None:
+    class Silent(MemoryProvider):
+        capabilities = MemoryProvider.capabilities - {"waf"}  # type: ignore[operator]
+        unsupported_reasons: dict[str, str] = {}
+
+    with pytest.raises(pytest.fail.Exception, match=r"unsupported_reasons\['waf'\]"):
+        check_unsupported(Silent(), ConformanceOptions(), "waf", None)
+
+
 def test_importing_cloudcore_testing_does_not_import_pytest() -> None:
     code = (
         "import sys, cloudcore.testing, cloudcore.testing.memory, cloudcore.testing.faults; "

@@ -22,11 +22,15 @@ from pydantic import SecretStr
 from ..capabilities import Capability
 from ..errors import CloudcoreError, NotFound, TransientError
 from ..models import DatabaseEndpoint, DeploymentResult, DNSRecord, Resource, ResourceType, WAFRule
+from . import broken_dimensions as bd
+from . import broken_queues as bq
 from . import broken_storage as bs
+from . import broken_wire as bw
+from .broken_readback import READBACK_VARIANTS
 from .faults import FaultQueue, attach
 from .memory import MemoryProvider
 from .memory.compute import config_hash
-from .memory.target import MemoryProbe, MemoryStorageProbe
+from .memory.target import MemoryProbe, MemoryStorageProbe, attach_queue_probes
 from .probes import attach_bucket_seeder, attach_corrupter, attach_probe
 from .wire import attach_wire_counter
 
@@ -184,6 +188,13 @@ class DNSRewritesUnchanged(MemoryProvider):
         return super()._upsert_dns_records(records)
 
 
+class InventedReason(MemoryProvider):
+    """Does not declare WAF and writes no reason for it: the core's default text is all a user
+    would see."""
+
+    capabilities = frozenset(Capability) - {Capability.WAF}
+
+
 class NotImplementedWAF(MemoryProvider):
     """Does not declare WAF, and signals it with ``NotImplementedError`` instead of ``Unsupported``."""
 
@@ -276,7 +287,13 @@ def _v(cls: type[MemoryProvider], capability: str, promise: str, *fails: str) ->
 
 
 VARIANTS: dict[str, Variant] = {
-    "stale_read": _v(StaleRead, "secrets", "read after update", "test_secrets_read_after_update"),
+    "stale_read": _v(
+        StaleRead,
+        "secrets",
+        "read after update",
+        "test_secrets_read_after_update",
+        "test_secrets_versions_past_nine",
+    ),
     "stale_status": _v(
         StaleStatus,
         "compute",
@@ -285,7 +302,12 @@ VARIANTS: dict[str, Variant] = {
         "test_compute_error_mapping_and_retries",  # a cached read never reaches the API
     ),
     "non_idempotent_deploy": _v(
-        NonIdempotentDeploy, "compute", "idempotent deploy", "test_compute_deploy_is_idempotent"
+        NonIdempotentDeploy,
+        "compute",
+        "idempotent deploy",
+        "test_compute_deploy_is_idempotent",
+        "test_readback_service_round_trip",  # the config read back, deployed again, writes
+        "test_compute_env_order_is_no_change_one_value_is",
     ),
     "throttle_as_not_found": _v(
         ThrottleAsNotFound,
@@ -293,6 +315,7 @@ VARIANTS: dict[str, Variant] = {
         "throttling maps to RateLimited and is retried",
         "test_secrets_error_mapping",
         "test_secrets_read_retried",
+        "test_secrets_retry_after_is_what_was_injected",
     ),
     "secret_in_error": _v(
         SecretInError, "secrets", "no secret value in errors", "test_secrets_hygiene_errors"
@@ -321,6 +344,7 @@ VARIANTS: dict[str, Variant] = {
         "secrets",
         "listings cross pages",
         "test_secrets_list_past_one_page",
+        "test_secrets_listing_of_exactly_k_pages",
     ),
     "delete_fails_when_gone": _v(
         DeleteFailsWhenGone,
@@ -329,6 +353,7 @@ VARIANTS: dict[str, Variant] = {
         "test_secrets_delete_when_gone",
         "test_secrets_missing_is_not_found",
         "test_secrets_hygiene_errors",
+        "test_secrets_delete_survives_a_failed_read",  # its cleanup deletes a deleted secret
     ),
     "lost_update": _v(
         LostUpdate,
@@ -342,6 +367,7 @@ VARIANTS: dict[str, Variant] = {
         "database",
         "a restore holds the data at backup time",
         "test_database_backup_restores_the_data",
+        "test_database_two_backups_each_restore_their_own_data",
     ),
     "repeats_unsafe_backup": _v(
         RepeatsUnsafeBackup,
@@ -359,13 +385,27 @@ VARIANTS: dict[str, Variant] = {
         WAFDoesNotConverge, "waf", "configure_waf replaces the set", "test_waf_converges"
     ),
     "dns_rewrites_unchanged": _v(
-        DNSRewritesUnchanged, "dns", "idempotent upsert", "test_dns_upsert_is_idempotent"
+        DNSRewritesUnchanged,
+        "dns",
+        "idempotent upsert",
+        "test_dns_upsert_is_idempotent",
+        "test_dns_one_field_at_a_time",
     ),
     "write_only_repeats_store": _v(
         WriteOnlyRepeatsStore,
         "secrets",
         "an unsafe write is not repeated (checked without reading values)",
         "test_secrets_store_not_repeated",
+    ),
+    "invented_reason": _v(
+        InventedReason,
+        "waf",
+        "an undeclared capability has a reason written by the driver",
+        "test_waf_round_trip",
+        "test_waf_configure_is_idempotent",
+        "test_waf_converges",
+        "test_waf_error_mapping_and_retries",
+        "test_waf_only_the_order_changes",
     ),
     "not_implemented_waf": _v(
         NotImplementedWAF,
@@ -375,6 +415,156 @@ VARIANTS: dict[str, Variant] = {
         "test_waf_configure_is_idempotent",
         "test_waf_converges",
         "test_waf_error_mapping_and_retries",
+        "test_readback_waf_targets",
+        "test_waf_only_the_order_changes",
+    ),
+    # ------------------------------------- writes the driver does not report (the wire)
+    "deploy_touches_unchanged": _v(
+        bw.DeployTouchesUnchanged,
+        "compute",
+        "an unchanged deploy writes nothing (on the wire)",
+        "test_compute_deploy_is_idempotent",
+        "test_compute_env_order_is_no_change_one_value_is",
+    ),
+    "scale_same_rewrites": _v(
+        bw.ScaleSameRewrites,
+        "compute",
+        "scaling to the current count writes nothing (on the wire)",
+        "test_compute_update_read_after_write",
+    ),
+    "cache_provision_refreshes": _v(
+        bw.CacheProvisionRefreshes,
+        "cache",
+        "provisioning an unchanged cache writes nothing (on the wire)",
+        "test_cache_provision_idempotent",
+        "test_cache_only_tls_changed_is_a_conflict",
+    ),
+    "database_provision_refreshes": _v(
+        bw.DatabaseProvisionRefreshes,
+        "database",
+        "provisioning an unchanged database writes nothing (on the wire)",
+        "test_database_provision_idempotent",
+        "test_database_whose_name_extends_another_survives",
+    ),
+    "secret_writes_reported_as_reads": _v(
+        bw.SecretWritesReportedAsReads,
+        "secrets",
+        "the driver's own count of writes agrees with the wire",
+        "test_secrets_read_after_update",
+        "test_secrets_delete_when_gone",
+        "test_secrets_store_not_repeated",  # counts the reported writes of one store
+    ),
+    "dns_reports_nothing": _v(
+        bw.DNSReportsNothing,
+        "dns",
+        "every API call is reported (emit_api_call)",
+        "test_dns_round_trip",
+        "test_dns_read_after_update",
+        "test_dns_delete_when_gone",
+        "test_dns_one_field_at_a_time",
+    ),
+    # ------------------------------------------- one thing at a time (suite.dimensions)
+    "dns_ttl_change_ignored": _v(
+        bd.DNSTTLChangeIgnored,
+        "dns",
+        "a TTL-only change is written",
+        "test_dns_one_field_at_a_time",
+    ),
+    "dns_value_order_is_a_change": _v(
+        bd.DNSValueOrderIsAChange,
+        "dns",
+        "values are a set: another order writes nothing",
+        "test_dns_one_field_at_a_time",
+    ),
+    "dns_delete_takes_the_whole_name": _v(
+        bd.DNSDeleteTakesTheWholeName,
+        "dns",
+        "another record type at the same name survives",
+        "test_dns_sibling_type_at_the_same_name_survives",
+    ),
+    "env_order_redeploys": _v(
+        bd.EnvOrderRedeploys,
+        "compute",
+        "env vars in another order are no change",
+        "test_compute_env_order_is_no_change_one_value_is",
+    ),
+    "latest_version_by_text": _v(
+        bd.LatestVersionByText,
+        "secrets",
+        "the latest of 11 versions is the 11th",
+        "test_secrets_versions_past_nine",
+    ),
+    "strips_secret_values": _v(
+        bd.StripsSecretValues,
+        "secrets",
+        "values round-trip byte for byte",
+        "test_secrets_values_round_trip_byte_exact",
+    ),
+    "waf_order_ignored": _v(
+        bd.WAFOrderIgnored,
+        "waf",
+        "rule order is priority: a new order is a change",
+        "test_waf_only_the_order_changes",
+    ),
+    "cache_tls_change_ignored": _v(
+        bd.CacheTLSChangeIgnored,
+        "cache",
+        "an existing cache with only TLS changed is a conflict",
+        "test_cache_only_tls_changed_is_a_conflict",
+    ),
+    "database_delete_by_prefix": _v(
+        bd.DatabaseDeleteByPrefix,
+        "database",
+        "a database whose name extends another survives its delete",
+        "test_database_whose_name_extends_another_survives",
+    ),
+    "database_password_in_sdk_log": _v(
+        bd.DatabasePasswordInSDKLog,
+        "database",
+        "a database password never appears in logs, SDK loggers at DEBUG included",
+        "test_database_password_is_a_secret_gone_after_delete",
+    ),
+    "cache_password_left_behind": _v(
+        bd.CachePasswordLeftBehind,
+        "cache",
+        "a cache's password secret is gone after the delete",
+        "test_cache_password_is_a_secret_gone_after_delete",
+    ),
+    "restores_latest_backup": _v(
+        bd.RestoresLatestBackup,
+        "database",
+        "each backup restores its own data",
+        "test_database_two_backups_each_restore_their_own_data",
+    ),
+    "listing_stale_replicas": _v(
+        bd.ListingStaleReplicas,
+        "compute",
+        "status and listing agree after scale",
+        "test_compute_status_and_listing_agree_after_scale",
+    ),
+    "delete_gives_up_on_read_error": _v(
+        bd.DeleteGivesUpOnReadError,
+        "secrets",
+        "a 5xx on a read inside a delete still ends with the thing deleted",
+        "test_secrets_delete_survives_a_failed_read",
+    ),
+    "throttle_drops_retry_after": _v(
+        bd.ThrottleDropsRetryAfter,
+        "secrets",
+        "RateLimited.retry_after is what the provider asked for",
+        "test_secrets_retry_after_is_what_was_injected",
+    ),
+    "repeats_unsafe_restore": _v(
+        bd.RepeatsUnsafeRestore,
+        "database",
+        "restore_database is not repeated after a 5xx",
+        "test_database_restore_not_repeated",
+    ),
+    "repeats_page_at_exact_boundary": _v(
+        bd.RepeatsPageAtExactBoundary,
+        "secrets",
+        "a listing of exactly k pages holds each name once",
+        "test_secrets_listing_of_exactly_k_pages",
     ),
     # ---------------------------------------------------------------- storage
     "object_list_drops_last_page": _v(
@@ -445,7 +635,89 @@ VARIANTS: dict[str, Variant] = {
         "a copy keeps content type and metadata",
         "test_storage_copy_object",
     ),
+    "visibility_timeout_ignored": _v(
+        bq.VisibilityTimeoutIgnored,
+        "queues",
+        "a received message stays hidden for its visibility timeout",
+        "test_queues_fifo_order_and_dedup",
+        "test_queues_redelivery_after_visibility_timeout",
+        "test_queues_release_and_extend",
+        "test_queues_send_receive_ack",
+    ),
+    "receive_count_stuck": _v(
+        bq.ReceiveCountStuck,
+        "queues",
+        "each delivery counts one more receive",
+        "test_queues_dead_letter_after_max_receives",
+        "test_queues_redelivery_after_visibility_timeout",
+        "test_queues_release_and_extend",
+    ),
+    "dead_letter_never": _v(
+        bq.DeadLetterNever,
+        "queues",
+        "after max_receives a message moves to the dead-letter queue",
+        "test_queues_dead_letter_after_max_receives",
+    ),
+    "dead_letter_drops_attributes": _v(
+        bq.DeadLetterDropsAttributes,
+        "queues",
+        "a dead-lettered message keeps its body and attributes",
+        "test_queues_dead_letter_after_max_receives",
+    ),
+    "ack_ignored": _v(
+        bq.AckIgnored,
+        "queues",
+        "an acked message never comes back",
+        "test_queues_fifo_order_and_dedup",
+        "test_queues_redelivery_after_visibility_timeout",
+        "test_queues_send_receive_ack",
+    ),
+    "stale_ack_fails": _v(
+        bq.StaleAckFails,
+        "queues",
+        "ack of a receipt already acked succeeds",
+        "test_queues_send_receive_ack",
+    ),
+    "queue_create_not_idempotent": _v(
+        bq.QueueCreateNotIdempotent,
+        "queues",
+        "create_queue with an unchanged config writes nothing",
+        "test_queues_create_is_idempotent",
+    ),
+    "lists_unmanaged_queues": _v(
+        bq.ListsUnmanagedQueues,
+        "queues",
+        "queues cloudcore does not manage are never listed",
+        "test_queues_unmanaged_untouched",
+    ),
+    "purges_unmanaged_queue": _v(
+        bq.PurgesUnmanagedQueue,
+        "queues",
+        "purge_queue acts only on managed queues",
+        "test_queues_unmanaged_untouched",
+    ),
+    "job_schedule_not_idempotent": _v(
+        bq.JobScheduleNotIdempotent,
+        "jobs",
+        "schedule_job with an unchanged config writes nothing",
+        "test_jobs_schedule_is_idempotent",
+    ),
+    "job_retries_ignored": _v(
+        bq.JobRetriesIgnored,
+        "jobs",
+        "a failed run is retried up to retries times",
+        "test_jobs_failed_run_is_retried",
+    ),
+    "disabled_job_fires": _v(
+        bq.DisabledJobFires,
+        "jobs",
+        "a disabled job does not fire",
+        "test_jobs_disabled_does_not_fire",
+    ),
 }
+VARIANTS.update(
+    {name: _v(cls, cap, why, *fails) for name, (cls, cap, why, fails) in READBACK_VARIANTS.items()}
+)
 """Every broken variant by name."""
 
 
@@ -459,7 +731,8 @@ class SecretsOnly(MemoryProvider):
         Capability.DISCOVERY: frozenset({"tags", "schemas"}),
     }
     unsupported_reasons = {
-        "compute": "secrets-only control driver",
+        **dict.fromkeys(("compute", "database", "cache", "dns"), "secrets-only control driver"),
+        **dict.fromkeys(("waf", "storage"), "secrets-only control driver"),
         "secrets:versions": "this control keeps only the latest value",
     }
 
@@ -510,6 +783,7 @@ def broken_target(
         storage = MemoryStorageProbe(provider)
         attach_bucket_seeder(provider, storage)
         attach_corrupter(provider, storage)
+    attach_queue_probes(provider)
     try:
         yield provider
     finally:

@@ -34,6 +34,7 @@ from .suite._base import (
     _NotTestable,
     check_unsupported,
 )
+from .wire import wire_counter_for
 
 __all__ = ["conformance_names", "conformance_options", "provider"]
 
@@ -123,6 +124,8 @@ def _cloudcore_requirements(request: pytest.FixtureRequest) -> None:
     request.node.user_properties.append(("cloudcore_provider", str(prov.name)))
     feats = {str(c): sorted(prov.features.get(c, ())) for c in prov.capabilities}
     request.node.user_properties.append(("cloudcore_features", json.dumps(feats)))
+    wire = wire_counter_for(prov) is not None
+    request.node.user_properties.append(("cloudcore_wire", "on" if wire else "off"))
     missing: str | None = None
     feature: str | None = None
     if not prov.supports(capability):

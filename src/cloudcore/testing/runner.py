@@ -22,10 +22,23 @@ from typing import Any
 from ..capabilities import Capability
 from .suite._base import MARK, OUTCOME_PROPERTY
 
-__all__ = ["OUTCOMES", "SuiteReport", "TestResult", "run_suite"]
+__all__ = [
+    "OUTCOMES",
+    "WIRE_SELF_REPORTED",
+    "WIRE_VERIFIED",
+    "SuiteReport",
+    "TestResult",
+    "run_suite",
+]
 
 OUTCOMES = ("passed", "failed", "unsupported", "not_testable", "skipped")
 """Every outcome a suite test can have, in report order."""
+
+WIRE_VERIFIED = "verified on the wire"
+"""Report text: writes and no-ops were counted by the stand-in, and the driver's count agreed."""
+
+WIRE_SELF_REPORTED = "self-reported, not verified"
+"""Report text: the target has no wire counter; writes were counted from the driver's events."""
 
 _TEST_FILE = """\
 from cloudcore.testing import ConformanceSuite
@@ -73,6 +86,8 @@ class SuiteReport:
         provider: The provider's ``name``.
         error: Set when the run itself broke (collection error, unknown driver).
         duration: Seconds.
+        wire: Whether the target attached a wire counter, so writes and no-ops were counted
+            on the stand-in's side (``None``: no test got as far as the provider).
     """
 
     driver: str
@@ -83,6 +98,7 @@ class SuiteReport:
     provider: str = ""
     error: str = ""
     duration: float = 0.0
+    wire: bool | None = None
 
     def counts(self) -> dict[str, dict[str, int]]:
         """Per capability (in protocol order), the number of tests of each outcome."""
@@ -124,6 +140,12 @@ class SuiteReport:
             return "not run"
         return "partial" if row.get("unsupported") else "passed"
 
+    def writes_verification(self) -> str:
+        """How this run checked writes and no-ops: on the wire, or as the driver reports them."""
+        if self.wire is None:
+            return "not checked"
+        return WIRE_VERIFIED if self.wire else WIRE_SELF_REPORTED
+
     def to_json(self) -> dict[str, Any]:
         """The report as JSON-able data (what ``--json FILE`` writes)."""
         from .. import __version__
@@ -136,12 +158,16 @@ class SuiteReport:
             "cloudcore_version": __version__,
             "conformant": self.conformant,
             "error": self.error or None,
+            "writes": self.writes_verification(),
             "duration_seconds": round(self.duration, 2),
             "capabilities": {
                 cap: {
                     "declared": cap in self.declared,
                     "features": self.features.get(cap, []),
                     "status": self.capability_status(cap),
+                    "writes": self.writes_verification()
+                    if cap in self.declared and counts[cap]["passed"]
+                    else None,
                     **counts[cap],
                     "tests": {r.name: r.outcome for r in self.results if r.capability == cap},
                 }
@@ -172,10 +198,13 @@ class SuiteReport:
         for cap, row in self.counts().items():
             for k in OUTCOMES:
                 total[k] += row[k]
+            status = self.capability_status(cap)
+            if cap in self.declared and row["passed"] and self.wire is not None:
+                status += f" (writes {self.writes_verification()})"
             lines.append(
                 f"{cap:<12} {'yes' if cap in self.declared else 'no':<9}{row['passed']:>7}"
                 f"{row['failed']:>7}{row['unsupported']:>12}{row['not_testable']:>13}"
-                f"  {self.capability_status(cap)}"
+                f"  {status}"
             )
         lines.append("-" * len(head))
         lines.append(
@@ -187,6 +216,11 @@ class SuiteReport:
                 lines.append(
                     f"FAILED {r.capability}: {r.name}: {r.message.splitlines()[-1] if r.message else ''}"
                 )
+        if self.wire is False:
+            lines.append(
+                "note: writes self-reported, not verified: the test target attaches no wire "
+                "counter (cloudcore.testing.wire.attach_wire_counter)"
+            )
         if self.error:
             lines.append(f"ERROR: {self.error}")
         verdict = "CONFORMANT" if self.conformant else "NOT CONFORMANT"
@@ -204,7 +238,10 @@ class _Collector:
         self.declared: list[str] = []
         self.features: dict[str, list[str]] = {}
         self.provider = ""
+        self.wire: bool | None = None
         self.errors: list[str] = []
+        self.start_failures: list[str] = []
+        """Setup failures of tests that never got a provider (the target did not start)."""
 
     def pytest_collectreport(self, report: Any) -> None:
         if report.failed:
@@ -233,6 +270,9 @@ class _Collector:
             self.declared = json.loads(props["cloudcore_declared"])
             self.features = json.loads(str(props.get("cloudcore_features", "{}")))
             self.provider = str(props.get("cloudcore_provider", ""))
+            self.wire = props.get("cloudcore_wire") == "on"
+        if report.failed and report.when == "setup" and "cloudcore_declared" not in props:
+            self.start_failures.append(report.longreprtext.strip()[-3000:])
         if report.failed:
             if result.outcome != "failed":
                 result.outcome = "failed"
@@ -315,8 +355,16 @@ def run_suite(
         report.declared = collector.declared
         report.features = collector.features
         report.provider = collector.provider
+        report.wire = collector.wire
+        failed = [r for r in report.results if r.outcome == "failed"]
         if collector.errors:
             report.error = collector.errors[0]
+        elif failed and len(collector.start_failures) == len(failed):
+            # every failure is the same fixture error, repeated per test: one run error instead
+            first = collector.start_failures[0]
+            last = next((ln for ln in reversed(first.splitlines()) if ln.strip()), first)
+            report.error = f"the test target failed to start ({len(failed)} tests could not run): {last.strip()}"
+            report.results = [r for r in report.results if r.outcome != "failed"]
         elif int(code) not in (0, 1, 5):
             report.error = f"pytest exited with {code!s}"
     finally:

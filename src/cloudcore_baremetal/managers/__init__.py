@@ -33,6 +33,8 @@ class Program:
         cpu: vCPU per replica (systemd ``CPUQuota``; recorded only under supervisord).
         memory: MiB per replica (systemd ``MemoryMax``; recorded only under supervisord).
         description: One line.
+        settle_seconds: A replica counts as running only once it stayed up this long
+            (supervisord ``startsecs``; systemd: time since it became active).
     """
 
     name: str
@@ -42,6 +44,7 @@ class Program:
     cpu: float | None = None
     memory: int | None = None
     description: str = ""
+    settle_seconds: int = 1
 
     def __post_init__(self) -> None:
         # every field is written into a unit/config file: check it there, whatever its source
@@ -73,6 +76,10 @@ class ReplicaState:
         restarts: How often it was restarted, when the manager counts.
         alive: Running or on its way (starting, or being restarted by the manager itself):
             starting it again would change nothing.
+        failed: It exited (or could not be started) and is not running now.
+        exit_status: Its last exit status, when the manager knows it.
+        started: When its current (or last) process started (epoch seconds), if known.
+        detail: The manager's own words about a failure (a spawn error), if any.
     """
 
     index: int
@@ -80,6 +87,10 @@ class ReplicaState:
     running: bool
     restarts: int | None = None
     alive: bool | None = None
+    failed: bool = False
+    exit_status: int | None = None
+    started: float | None = None
+    detail: str = ""
 
     @property
     def up(self) -> bool:
@@ -97,8 +108,10 @@ class Manager(ABC):
 
     @abstractmethod
     def apply(self, prog: Program) -> bool:
-        """Make the manager run ``prog`` (its replica count); returns whether it wrote anything.
+        """Make the manager run ``prog`` (its replica count); returns whether anything changed.
 
+        The config is compared with what the manager *runs*, not only with the file on disk:
+        a run killed between writing the file and loading it is finished by the next one.
         Replicas whose config text did not change are not restarted here.
         """
 

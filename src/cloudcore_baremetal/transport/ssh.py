@@ -15,6 +15,7 @@ import threading
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from .._shell import command
 from . import Result, Transport, TransportError
 
 if TYPE_CHECKING:
@@ -260,6 +261,22 @@ class SSHTransport(Transport):
         finally:
             chan.close()
         return Result(code, bytes(out), bytes(err))
+
+    def open_sftp(self, server: str = "/usr/lib/openssh/sftp-server") -> paramiko.SFTPClient:
+        """An SFTP session on the connection: the ``sftp`` subsystem, or with ``sudo`` the
+        host's ``sftp-server`` run through ``sudo -n`` (so files are written as root, like the
+        commands)."""
+        import paramiko
+
+        transport = self._connect().get_transport()
+        if transport is None:  # pragma: no cover - _connect guarantees it
+            raise TransportError(f"no SSH transport to {self.label}")
+        chan = transport.open_session(timeout=self.connect_timeout)
+        if self.sudo:
+            chan.exec_command(command(["sudo", "-n", "--", server]))
+        else:
+            chan.invoke_subsystem("sftp")
+        return paramiko.SFTPClient(chan)
 
     def _drop(self) -> None:
         with self._lock:

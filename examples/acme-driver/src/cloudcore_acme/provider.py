@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import SecretStr
 
-from cloudcore import BaseProvider, Capability, DNSRecord
+from cloudcore import BaseProvider, Capability, DNSRecord, DNSZone
 from cloudcore.errors import CloudcoreError, NotFound
 from cloudcore.models import zone_for
 from cloudcore.models.secrets import SecretVersion
@@ -38,6 +38,7 @@ class AcmeProvider(BaseProvider):
         "waf": "Acme Cloud has no firewall API",
         "discovery": "the example driver does not implement discovery yet",
         "dns:proxied": "Acme Cloud has no proxy",
+        "storage": "Acme Cloud has no object storage",
     }
 
     def __init__(self, *, api: AcmeAPI | None = None, retry: Any = None) -> None:
@@ -86,6 +87,9 @@ class AcmeProvider(BaseProvider):
             recs, page = self.call(partial(self.api.list_records, zone, page))
             out += [DNSRecord.model_validate(r) for r in recs]
         return out
+
+    def _list_dns_zones(self) -> list[DNSZone]:
+        return [DNSZone(name=z) for z in self.api.list_zones()]
 
     def _upsert_dns_records(self, records: list[DNSRecord]) -> int:
         by_zone: dict[str, list[DNSRecord]] = {}

@@ -78,6 +78,12 @@ class MemoryCore(BaseProvider):
         self._blobs = open_blob_store(self._state.path)
         self.multipart_threshold = multipart_threshold
         self.wire = WireTally()
+        # The wire counts a write when the state really changed (see MemoryState.on_change),
+        # not when an operation says it writes: a driver reporting writes as reads is caught.
+        self._state.on_change = lambda: self.wire.count("state changed", mutating=True)
+        from .queues import MemoryClock
+
+        self.clock = MemoryClock()
         self.page_size = page_size
         self.latency = latency
         self.faults = FaultQueue()
@@ -88,13 +94,14 @@ class MemoryCore(BaseProvider):
     def _api(self, api: str, *, mutating: bool) -> None:
         """One internal "API call": counted, subject to latency and injected faults; a
         mutating one marks the open state transaction as changed (call it inside one)."""
-        self._api_call(api, mutating=mutating)
+        self._api_call(api, mutating=mutating, state=True)
         if mutating:
             self._state.mark_dirty()
 
-    def _api_call(self, api: str, *, mutating: bool) -> None:
-        """An API call that changes no state here (an object part streamed into a blob)."""
-        self.wire.count(api, mutating=mutating)
+    def _api_call(self, api: str, *, mutating: bool, state: bool = False) -> None:
+        """An API call that changes no state here (an object part streamed into a blob).
+        With ``state``, the call's effect on the state is what the wire counts as a write."""
+        self.wire.count(api, mutating=mutating and not state)
         emit_api_call(self.name, "memory", api, mutating=mutating)
         if self.latency:
             time.sleep(self.latency)

@@ -8,6 +8,7 @@ from typing import Any
 
 from ...llm.schemas import METRICS_BY_TYPE, OPERATIONS_BY_TYPE
 from ...models import MANAGED_BY_KEY, MANAGED_BY_VALUE, Resource, ResourceType, resource_id
+from ...provider._queue_discovery import queue_and_job_resources
 from ._core import MemoryCore
 from .data import cache_auth_key, db_password_key
 
@@ -153,4 +154,5 @@ class MemoryDiscovery(MemoryCore):
         def items(data: dict[str, Any]) -> list[Resource]:
             return [r for r in self._snapshot(data) if type is None or r.type == type]
 
-        return self._pages("ListResources", items, key=(type,))
+        yield from self._pages("ListResources", items, key=(type,))
+        yield from queue_and_job_resources(self, type)

@@ -18,6 +18,7 @@ import copy
 import fcntl
 import json
 import os
+import pickle
 import threading
 from collections.abc import Callable, Hashable, Iterator
 from pathlib import Path
@@ -36,6 +37,8 @@ SECTIONS = (
     "waf",
     "secrets",
     "buckets",
+    "queues",
+    "jobs",
     "counters",
 )
 
@@ -64,6 +67,9 @@ class MemoryState:
         self._depth = 0
         self._snapshot: dict[str, Any] | None = None
         self._dirty = False
+        self.on_change: Callable[[], None] | None = None
+        """Called after an operation whose transaction really changed the state (compared
+        byte for byte, whatever the operation claimed): the memory driver's wire counter."""
         if self._path is not None:
             self._path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
 
@@ -86,13 +92,17 @@ class MemoryState:
             if lock_fd is not None:
                 self._lock_fd = lock_fd
             try:
+                watch = outer and self.on_change is not None
                 if outer:
                     self._dirty = False
                     self._snapshot = None
                     self._reload()
+                before = pickle.dumps(self._data) if watch else b""
                 yield self._data
                 if outer and self._dirty:
                     self._save()
+                if watch and self.on_change is not None and pickle.dumps(self._data) != before:
+                    self.on_change()
             except BaseException:
                 if outer and self._snapshot is not None:
                     self._data = self._snapshot

@@ -16,8 +16,15 @@ from ._base import ConformanceOptions, SuiteBase, not_testable, requires
 from .cache import CacheSuite
 from .compute import ComputeSuite
 from .database import DatabaseSuite
+from .dimensions import DimensionsSuite
 from .discovery import DiscoverySuite
 from .dns import DNSSuite
+from .errors import ErrorsSuite
+from .history import HistorySuite
+from .jobs import JobsSuite
+from .passwords import PasswordsSuite
+from .queues import QueuesSuite
+from .readback import ReadbackSuite
 from .secrets import SecretsSuite
 from .storage import StorageSuite
 from .waf import WAFSuite
@@ -29,7 +36,14 @@ __all__ = [
     "ConformanceSuite",
     "DNSSuite",
     "DatabaseSuite",
+    "DimensionsSuite",
     "DiscoverySuite",
+    "ErrorsSuite",
+    "HistorySuite",
+    "JobsSuite",
+    "PasswordsSuite",
+    "QueuesSuite",
+    "ReadbackSuite",
     "SecretsSuite",
     "StorageSuite",
     "SuiteBase",
@@ -47,7 +61,14 @@ class ConformanceSuite(
     WAFSuite,
     SecretsSuite,
     StorageSuite,
+    ReadbackSuite,
+    QueuesSuite,
+    JobsSuite,
     DiscoverySuite,
+    DimensionsSuite,
+    PasswordsSuite,
+    HistorySuite,
+    ErrorsSuite,
 ):
     """Every capability's tests. Subclass it as ``Test<Driver>`` and set ``target``.
 

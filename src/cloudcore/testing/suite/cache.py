@@ -20,6 +20,7 @@ from ._base import (
     not_testable,
     parallel,
     requires,
+    writes,
 )
 
 K = Capability.CACHE
@@ -34,10 +35,11 @@ class CacheSuite(SuiteBase):
         name = conformance_names.name("cache")
         config = _cache_config(provider, name)
         try:
-            first = provider.provision_cache(config)
+            with writes(provider, "provision_cache of a new cache"):
+                first = provider.provision_cache(config)
             assert first.name == name and first.host and first.port
             assert (first.auth_secret is not None) == config.auth, "auth_secret iff auth"
-            with no_writes("provision_cache"):
+            with no_writes(provider, "provision_cache"):
                 again = provider.provision_cache(config)
             assert (again.host, again.port, again.tls) == (first.host, first.port, first.tls)
             with pytest.raises((AlreadyExists, Conflict)):
@@ -49,7 +51,8 @@ class CacheSuite(SuiteBase):
     def test_cache_delete_when_gone(self, provider: Any, conformance_names: Names) -> None:
         name = conformance_names.name("cache-gone")
         provider.provision_cache(_cache_config(provider, name))
-        provider.delete_cache(name)
+        with writes(provider, "delete_cache of an existing cache"):
+            provider.delete_cache(name)
         provider.delete_cache(name)  # already gone: must succeed
         if provider.supports(Capability.DISCOVERY):
             ids = {r.name for r in provider.list_resources(ResourceType.CACHE)}

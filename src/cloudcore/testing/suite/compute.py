@@ -19,6 +19,7 @@ from ._base import (
     parallel,
     requires,
     retried_read,
+    writes,
 )
 
 C = Capability.COMPUTE
@@ -37,7 +38,8 @@ class ComputeSuite(SuiteBase):
             provider, conformance_options, env={"GREETING": "grüß dich ✓", "EMPTY": ""}, replicas=1
         )
         try:
-            result = provider.deploy_service(name, config)
+            with writes(provider, "deploy_service of a new service"):
+                result = provider.deploy_service(name, config)
             assert result.name == name and result.revision, "deploy returns name and revision"
             status = provider.get_service_status(name)
             assert status.name == name
@@ -56,7 +58,7 @@ class ComputeSuite(SuiteBase):
         config = _service_config(provider, conformance_options, env={"MODE": "same"})
         try:
             first = provider.deploy_service(name, config)
-            with no_writes("deploy_service"):
+            with no_writes(provider, "deploy_service"):
                 again = provider.deploy_service(name, config)
             assert again.changed is False, "an unchanged deploy must report changed=False"
             assert again.revision == first.revision, "an unchanged deploy must keep the revision"
@@ -72,17 +74,19 @@ class ComputeSuite(SuiteBase):
             first = provider.deploy_service(
                 name, _service_config(provider, conformance_options, env={"V": "1"})
             )
-            second = provider.deploy_service(
-                name, _service_config(provider, conformance_options, env={"V": "2"})
-            )
+            with writes(provider, "deploy_service of a changed config"):
+                second = provider.deploy_service(
+                    name, _service_config(provider, conformance_options, env={"V": "2"})
+                )
             assert second.changed is True, "a changed config must report changed=True"
             assert second.revision != first.revision, "a changed config needs a new revision"
             status = provider.get_service_status(name)
             assert status.revision == second.revision, "stale read: status shows the old revision"
-            scaled = provider.scale_service(name, 2)
+            with writes(provider, "scale_service to a new replica count"):
+                scaled = provider.scale_service(name, 2)
             assert scaled.desired == 2
             assert provider.get_service_status(name).desired == 2, "stale read after scaling"
-            with no_writes("scale_service"):
+            with no_writes(provider, "scale_service"):
                 provider.scale_service(name, 2)
         finally:
             provider.delete_service(name)
@@ -93,7 +97,8 @@ class ComputeSuite(SuiteBase):
     ) -> None:
         name = conformance_names.name("gone")
         provider.deploy_service(name, _service_config(provider, conformance_options))
-        provider.delete_service(name)
+        with writes(provider, "delete_service of a deployed service"):
+            provider.delete_service(name)
         provider.delete_service(name)  # already gone: must succeed
         with pytest.raises(NotFound):
             provider.get_service_status(name)
@@ -120,7 +125,10 @@ class ComputeSuite(SuiteBase):
         missing = conformance_names.secret("never-stored")
         config = _service_config(provider, conformance_options, secrets={"TOKEN": missing})
         try:
-            with no_writes("deploy_service with a missing secret"), pytest.raises(NotFound):
+            with (
+                no_writes(provider, "deploy_service with a missing secret"),
+                pytest.raises(NotFound),
+            ):
                 provider.deploy_service(name, config)
             with pytest.raises(NotFound):
                 provider.get_service_status(name)

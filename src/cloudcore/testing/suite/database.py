@@ -21,6 +21,7 @@ from ._base import (
     no_writes,
     not_testable,
     requires,
+    writes,
 )
 
 D = Capability.DATABASE
@@ -35,9 +36,10 @@ class DatabaseSuite(SuiteBase):
         name = conformance_names.name("db")
         config = _db_config(name)
         try:
-            first = provider.provision_database(config)
+            with writes(provider, "provision_database of a new database"):
+                first = provider.provision_database(config)
             assert first.name == name and first.host and first.port
-            with no_writes("provision_database"):
+            with no_writes(provider, "provision_database"):
                 again = provider.provision_database(config)
             assert again.name == first.name and again.host == first.host
             assert again.port == first.port and again.database == first.database

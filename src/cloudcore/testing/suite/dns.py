@@ -20,6 +20,7 @@ from ._base import (
     requires,
     retried_read,
     sample_record,
+    writes,
 )
 
 N = Capability.DNS
@@ -68,7 +69,8 @@ class DNSSuite(SuiteBase):
         records = self._records(provider, conformance_options, conformance_names)
         assert records, "the driver declares dns but none of A/AAAA/CNAME/TXT/MX/SRV/CAA"
         try:
-            written = provider.upsert_dns_records(records)
+            with writes(provider, "upsert_dns_records of new record sets"):
+                written = provider.upsert_dns_records(records)
             assert written == len(records), f"upsert of {len(records)} new sets returned {written}"
             listed = provider.list_dns_records(conformance_options.zone)
             for want in records:
@@ -105,7 +107,7 @@ class DNSSuite(SuiteBase):
         ]
         try:
             provider.upsert_dns_records(records)
-            with no_writes("upsert_dns_records"):
+            with no_writes(provider, "upsert_dns_records"):
                 again = provider.upsert_dns_records(records)
             assert again == 0, f"an unchanged upsert must write 0 record sets, returned {again}"
         finally:
@@ -121,7 +123,8 @@ class DNSSuite(SuiteBase):
         second = DNSRecord(name=name, type="A", values=("192.0.2.2", "192.0.2.3"), ttl=120)
         try:
             provider.upsert_dns_records([first])
-            assert provider.upsert_dns_records([second]) == 1
+            with writes(provider, "upsert_dns_records of a changed record set"):
+                assert provider.upsert_dns_records([second]) == 1
             got = _find(provider.list_dns_records(conformance_options.zone), second)
             assert got is not None and got.same_as(second), f"stale read after update: {got}"
         finally:
@@ -133,7 +136,8 @@ class DNSSuite(SuiteBase):
     ) -> None:
         rec = sample_record("A", conformance_names.fqdn("gone", conformance_options.zone))
         provider.upsert_dns_records([rec])
-        provider.delete_dns_record(rec)
+        with writes(provider, "delete_dns_record of an existing record set"):
+            provider.delete_dns_record(rec)
         provider.delete_dns_record(rec)  # already gone: must succeed
         assert _find(provider.list_dns_records(conformance_options.zone), rec) is None
 
@@ -151,10 +155,10 @@ class DNSSuite(SuiteBase):
         )
         # a driver without NS records refuses the type itself (Unsupported)
         refused = ConfigurationError if provider.supports(N, "NS") else Unsupported
-        with no_writes("upsert of the apex NS"), pytest.raises(refused):
+        with no_writes(provider, "upsert of the apex NS"), pytest.raises(refused):
             provider.upsert_dns_records([apex])
         if provider.supports(N, "NS"):
-            with no_writes("delete of the apex NS"), pytest.raises(ConfigurationError):
+            with no_writes(provider, "delete of the apex NS"), pytest.raises(ConfigurationError):
                 provider.delete_dns_record(apex)
 
     @requires(N)

@@ -25,6 +25,7 @@ from ._base import (
     parallel,
     requires,
     retried_read,
+    writes,
 )
 
 S = Capability.SECRETS
@@ -78,7 +79,8 @@ class SecretsSuite(SuiteBase):
         key = conformance_names.secret("updated")
         try:
             provider.store_secret(key, "first")
-            provider.store_secret(key, "second")
+            with writes(provider, "store_secret of a new value"):
+                provider.store_secret(key, "second")
             assert provider.get_secret(key).get_secret_value() == "second", "stale read"
             provider.store_secret(key, "third")
             assert provider.get_secret(key).get_secret_value() == "third", "stale read"
@@ -105,7 +107,8 @@ class SecretsSuite(SuiteBase):
     def test_secrets_delete_when_gone(self, provider: Any, conformance_names: Names) -> None:
         key = conformance_names.secret("deleted")
         provider.store_secret(key, "short-lived")
-        provider.delete_secret(key)
+        with writes(provider, "delete_secret of a stored secret"):
+            provider.delete_secret(key)
         provider.delete_secret(key)  # already gone: must succeed
         assert key not in provider.list_secrets(), "a deleted secret is still listed"
         if provider.supports(S, "read"):

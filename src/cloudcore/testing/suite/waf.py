@@ -13,11 +13,13 @@ from ._base import (
     ConformanceOptions,
     SuiteBase,
     exhaust,
+    expect_writes,
     fault_injector,
     no_writes,
     requires,
     retried_read,
     sample_rule,
+    writes,
 )
 
 W = Capability.WAF
@@ -70,7 +72,7 @@ class WAFSuite(SuiteBase):
         rules = _declared_rules(provider)
         target = conformance_options.waf_target
         provider.configure_waf(rules, target)
-        with no_writes("configure_waf"):
+        with no_writes(provider, "configure_waf"):
             changed = provider.configure_waf(rules, target)
         assert changed is False, "an unchanged configure_waf must return False"
 
@@ -82,10 +84,12 @@ class WAFSuite(SuiteBase):
         target = conformance_options.waf_target
         provider.configure_waf(rules, target)
         replaced = list(reversed(rules[1:])) or rules
-        assert provider.configure_waf(replaced, target) is (replaced != rules)
+        with expect_writes(provider, "configure_waf with a replaced set", replaced != rules):
+            assert provider.configure_waf(replaced, target) is (replaced != rules)
         got = provider.get_waf_rules(target)
         assert got == _named(replaced), f"configure_waf must replace the set: {got}"
-        provider.configure_waf([], target)
+        with writes(provider, "configure_waf([]) over a non-empty set"):
+            assert provider.configure_waf([], target) is True
         assert provider.get_waf_rules(target) == [], "configure_waf([]) must leave no rules"
 
     @requires(W)
