@@ -177,7 +177,7 @@ class Caches:
             name="put-run",
         )
         if prog.user:
-            t.run(["chown", "-R", f"{prog.user}:", prog.workdir], mutating=True, name="chown")
+            t.run(["chown", "-R", "--", f"{prog.user}:", prog.workdir], mutating=True, name="chown")
         mgr.apply(prog)
         if prior is not None and prior != conf and any(s.up for s in mgr.status(prog)):
             mgr.restart(prog, 0)

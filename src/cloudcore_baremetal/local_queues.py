@@ -78,12 +78,17 @@ class LocalQueues(BaseProvider):
                 raise RateLimited(f"{api}: throttled (injected)", retry_after=fault.retry_after)
             if fault is not None and fault.kind == "transient":
                 raise TransientError(f"{api}: unavailable (injected)")
-        if not os.path.exists(self.queue_db):
-            os.makedirs(os.path.dirname(self.queue_db), mode=0o700, exist_ok=True)
-            os.close(os.open(self.queue_db, os.O_CREAT | os.O_WRONLY, 0o600))
-        db = sqlite3.connect(self.queue_db, timeout=30, isolation_level=None)
+        target = self.queue_db
+        if not os.path.exists(target):
+            if mutating:
+                os.makedirs(os.path.dirname(target), mode=0o700, exist_ok=True)
+                os.close(os.open(target, os.O_CREAT | os.O_WRONLY, 0o600))
+            else:  # nothing stored yet: a read sees an empty store and writes no file
+                target = ":memory:"
+        db = sqlite3.connect(target, timeout=30, isolation_level=None)
         try:
-            db.execute("PRAGMA journal_mode=WAL")
+            if target != ":memory:":
+                db.execute("PRAGMA journal_mode=WAL")
             db.executescript(_SCHEMA)
             db.execute("BEGIN IMMEDIATE")
             try:

@@ -287,7 +287,7 @@ class SecretStore:
                         ),
                         AND,
                         group(
-                            ["ln", tmp, final],
+                            ["ln", "--", tmp, final],
                             OR,
                             group(["rm", "-f", tmp], SEQ, exit_with(_CONFLICT)),
                         ),

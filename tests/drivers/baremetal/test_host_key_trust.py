@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -29,10 +30,13 @@ def _other_key(tmp_path: Path, kind: str) -> tuple[str, str]:
 
 
 def test_fingerprints_pin_without_any_known_hosts_file(
-    loopback, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    loopback: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("HOME", str(tmp_path / "home"))  # no ~/.ssh/known_hosts
-    spec = {"known_hosts": None, "host_key_fingerprints": [loopback.sshd.fingerprint]}
+    spec: dict[str, Any] = {
+        "known_hosts": None,
+        "host_key_fingerprints": [loopback.sshd.fingerprint],
+    }
     with loopback.provider(spec=spec) as p:
         assert isinstance(p.list_secrets(), list)
     spec = {
@@ -45,11 +49,15 @@ def test_fingerprints_pin_without_any_known_hosts_file(
 
 
 def test_trust_on_first_use_pins_the_first_key_and_refuses_a_changed_one(
-    loopback, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    loopback: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     pins = tmp_path / "cc" / "known_hosts"
-    spec = {"known_hosts": None, "accept_unknown_host_keys": True, "pinned_host_keys": str(pins)}
+    spec: dict[str, Any] = {
+        "known_hosts": None,
+        "accept_unknown_host_keys": True,
+        "pinned_host_keys": str(pins),
+    }
     with loopback.provider(spec=spec) as p:
         assert isinstance(p.list_secrets(), list)
     host = f"[127.0.0.1]:{loopback.sshd.port}"
