@@ -228,6 +228,11 @@ class SuiteBase:
     live: bool = False
     options: dict[str, Any] = {}
 
+    def after_suite(self, provider: Any) -> None:
+        """Override for driver-specific checks after the whole suite and its cleanup ran (the
+        provider is still open): e.g. that nothing is left on the stand-in under another name.
+        An assertion failing here is reported as an error of the class's last test."""
+
     @pytest.fixture(autouse=True)
     def _cloudcore_plugin_loaded(self, request: pytest.FixtureRequest) -> None:
         """Runs before the ``provider`` fixture is looked up: without the plugin, say how to
