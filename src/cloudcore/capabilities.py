@@ -34,6 +34,8 @@ class Capability(StrEnum):
     SECRETS = "secrets"
     DISCOVERY = "discovery"
     STORAGE = "storage"
+    QUEUES = "queues"
+    JOBS = "jobs"
 
 
 KNOWN_FEATURES: dict[Capability, frozenset[str]] = {
@@ -65,6 +67,8 @@ KNOWN_FEATURES: dict[Capability, frozenset[str]] = {
     Capability.SECRETS: frozenset({"versions", "read"}),
     Capability.DISCOVERY: frozenset({"tags", "schemas"}),
     Capability.STORAGE: frozenset({"versioning", "presign", "lifecycle", "cors", "public"}),
+    Capability.QUEUES: frozenset({"dead_letter", "fifo", "delay", "redrive"}),
+    Capability.JOBS: frozenset({"command", "http", "runs", "run_now"}),
 }
 """Every feature name the core knows, per capability. Drivers declare a subset."""
 
@@ -134,12 +138,24 @@ OPERATIONS: dict[str, OperationInfo] = {
         ),
         _op("get_logs", C.COMPUTE, "Read a service's recent log lines", read=True),
         _op(
+            "get_service_config",
+            C.COMPUTE,
+            "Read a service's config back, as deploy_service takes it",
+            read=True,
+        ),
+        _op(
             "provision_database",
             C.DATABASE,
             "Create a PostgreSQL database (or return the existing one)",
         ),
         _op("backup_database", C.DATABASE, "Take a backup of a database now", idempotent=False),
         _op("list_backups", C.DATABASE, "List a database's backups", read=True),
+        _op(
+            "get_database",
+            C.DATABASE,
+            "Read a database's config back, with its endpoint and status",
+            read=True,
+        ),
         _op(
             "restore_database",
             C.DATABASE,
@@ -154,9 +170,16 @@ OPERATIONS: dict[str, OperationInfo] = {
         ),
         _op("provision_cache", C.CACHE, "Create a Redis cache (or return the existing one)"),
         _op("delete_cache", C.CACHE, "Delete a cache (succeeds if already gone)", destructive=True),
+        _op(
+            "get_cache",
+            C.CACHE,
+            "Read a cache's config back, with its endpoint and status",
+            read=True,
+        ),
         _op("create_dns_record", C.DNS, "Point a name at an address or host (A, AAAA or CNAME)"),
         _op("upsert_dns_records", C.DNS, "Create or replace many DNS record sets in batches"),
         _op("list_dns_records", C.DNS, "List the record sets of a zone", read=True),
+        _op("list_dns_zones", C.DNS, "List the DNS zones the provider hosts", read=True),
         _op(
             "delete_dns_record",
             C.DNS,
@@ -170,6 +193,12 @@ OPERATIONS: dict[str, OperationInfo] = {
             destructive=True,
         ),
         _op("get_waf_rules", C.WAF, "Read the WAF rule set cloudcore manages", read=True),
+        _op(
+            "list_waf_targets",
+            C.WAF,
+            "List the targets holding a WAF rule set cloudcore manages",
+            read=True,
+        ),
         _op("store_secret", C.SECRETS, "Store a new version of a secret", idempotent=False),
         _op(
             "get_secret", C.SECRETS, "Read a secret's value (latest or a given version)", read=True
@@ -212,6 +241,45 @@ OPERATIONS: dict[str, OperationInfo] = {
         ),
         _op("copy_object", C.STORAGE, "Copy an object server-side", destructive=True),
         _op("presign", C.STORAGE, "Make a URL that reads or writes one object without credentials"),
+        _op("create_queue", C.QUEUES, "Create a queue (and its dead-letter queue), or converge it"),
+        _op("get_queue", C.QUEUES, "Read a queue's configuration back", read=True),
+        _op(
+            "delete_queue",
+            C.QUEUES,
+            "Delete a queue and its dead-letter queue (succeeds if gone)",
+            destructive=True,
+        ),
+        _op("list_queues", C.QUEUES, "List the queues cloudcore manages", read=True),
+        _op("send_messages", C.QUEUES, "Send messages to a queue (batched)", idempotent=False),
+        _op(
+            "receive_messages",
+            C.QUEUES,
+            "Receive messages, hiding them for the visibility timeout",
+            idempotent=False,
+            safe=True,
+        ),
+        _op("ack", C.QUEUES, "Delete received messages by receipt (done with them)"),
+        _op("release", C.QUEUES, "Give a received message back to the queue, optionally delayed"),
+        _op("extend_visibility", C.QUEUES, "Keep a received message hidden for longer"),
+        _op(
+            "queue_stats",
+            C.QUEUES,
+            "Read a queue's depth: visible, in flight, oldest age",
+            read=True,
+        ),
+        _op("purge_queue", C.QUEUES, "Delete every message of a managed queue", destructive=True),
+        _op(
+            "redrive",
+            C.QUEUES,
+            "Move a dead-letter queue's messages back to their queue",
+            idempotent=False,
+        ),
+        _op("schedule_job", C.JOBS, "Create or update a scheduled job to match a config"),
+        _op("get_job", C.JOBS, "Read a job's configuration, next and last run", read=True),
+        _op("list_jobs", C.JOBS, "List the jobs cloudcore manages", read=True),
+        _op("delete_job", C.JOBS, "Delete a scheduled job (succeeds if gone)", destructive=True),
+        _op("run_job", C.JOBS, "Start a run of a job now", idempotent=False),
+        _op("list_job_runs", C.JOBS, "List a job's recent runs, newest first", read=True),
         _op(
             "get_resource_schema",
             C.DISCOVERY,

@@ -21,6 +21,8 @@ from .provider.compute import ComputeRouting
 from .provider.database import DatabaseRouting
 from .provider.discovery import DiscoveryRouting
 from .provider.dns import DNSRouting
+from .provider.jobs import JobsRouting
+from .provider.queues import QueuesRouting
 from .provider.secrets import SecretsRouting
 from .provider.storage import StorageRouting
 from .provider.waf import WAFRouting
@@ -36,6 +38,8 @@ class CompositeProvider(
     WAFRouting,
     SecretsRouting,
     StorageRouting,
+    QueuesRouting,
+    JobsRouting,
     DiscoveryRouting,
 ):
     """Routes each capability to its own provider.
@@ -85,6 +89,16 @@ class CompositeProvider(
     @property
     def features(self) -> Mapping[Capability, frozenset[str]]:
         return {c: p.features.get(c, frozenset()) for c, p in self._routes.items()}
+
+    @property
+    def readback_gaps(self) -> Mapping[str, str]:
+        """Each routed provider's gaps of the capability routed to it."""
+        return {
+            key: why
+            for cap, prov in self._routes.items()
+            for key, why in prov.readback_gaps.items()
+            if key.split(":", 1)[0] == cap.value
+        }
 
     def supports(self, capability: Capability | str, feature: str | None = None) -> bool:
         try:

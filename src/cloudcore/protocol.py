@@ -18,6 +18,8 @@ from .provider.compute import ComputeProtocol
 from .provider.database import DatabaseProtocol
 from .provider.discovery import DiscoveryProtocol
 from .provider.dns import DNSProtocol
+from .provider.jobs import JobsProtocol
+from .provider.queues import QueuesProtocol
 from .provider.secrets import SecretsProtocol
 from .provider.storage import StorageProtocol
 from .provider.waf import WAFProtocol
@@ -34,6 +36,8 @@ class CloudProvider(
     WAFProtocol,
     SecretsProtocol,
     StorageProtocol,
+    QueuesProtocol,
+    JobsProtocol,
     DiscoveryProtocol,
     Protocol,
 ):
@@ -47,6 +51,8 @@ class CloudProvider(
     def capabilities(self) -> frozenset[Capability]: ...
     @property
     def features(self) -> Mapping[Capability, frozenset[str]]: ...
+    @property
+    def readback_gaps(self) -> Mapping[str, str]: ...
 
     def supports(self, capability: Capability | str, feature: str | None = None) -> bool: ...
     def unsupported_reason(

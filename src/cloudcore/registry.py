@@ -1,6 +1,7 @@
 """The driver registry: entry points in the group ``cloudcore.drivers``, read lazily.
 
-Nothing here runs at ``import cloudcore``. The first call to :func:`available_drivers`,
+Nothing here runs at ``import cloudcore``. The group's entry points are cached per environment
+(see :mod:`cloudcore._epcache`; ``CLOUDCORE_NO_CACHE=1`` turns that off). The first call to :func:`available_drivers`,
 :func:`get_driver` or :func:`cloudcore.connect` loads every plugin module of the group (which
 imports no SDK), calls its ``cloudcore_register_drivers`` hook and records the drivers. A plugin
 that fails to load is recorded in :func:`plugin_errors` and does not affect the others.
@@ -13,9 +14,9 @@ import importlib.util
 import logging
 import threading
 from dataclasses import dataclass, field
-from importlib.metadata import entry_points
 from typing import TYPE_CHECKING, Any
 
+from . import _epcache
 from .errors import ConfigurationError, DriverNotFound, DriverNotInstalled
 
 if TYPE_CHECKING:
@@ -121,17 +122,17 @@ def _load() -> dict[str, DriverInfo]:
             return _drivers
         found: dict[str, DriverInfo] = {}
         pm = plugin_manager()
-        for ep in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
-            source = f"{ep.name} = {ep.value}"
+        for ep_name, ep_value in _epcache.entry_points(ENTRY_POINT_GROUP):
+            source = f"{ep_name} = {ep_value}"
             try:
-                module = ep.load()
+                module = _epcache.load(ep_value)
             except Exception as exc:  # a broken plugin must not break the others
-                _errors[ep.name] = f"{source}: {type(exc).__name__}: {exc}"
-                log.warning("cloudcore plugin %s failed to load: %s", ep.name, exc)
+                _errors[ep_name] = f"{source}: {type(exc).__name__}: {exc}"
+                log.warning("cloudcore plugin %s failed to load: %s", ep_name, exc)
                 continue
             hook = getattr(module, "cloudcore_register_drivers", None)
             if hook is None:
-                _errors[ep.name] = f"{source}: no cloudcore_register_drivers hook"
+                _errors[ep_name] = f"{source}: no cloudcore_register_drivers hook"
                 continue
 
             def register(*, name: str, factory: str, _src: str = source, **kw: Any) -> None:
@@ -156,10 +157,10 @@ def _load() -> dict[str, DriverInfo]:
             try:
                 hook(register=register)
                 if not pm.is_registered(module):
-                    pm.register(module, name=f"cloudcore-plugin-{ep.name}")
+                    pm.register(module, name=f"cloudcore-plugin-{ep_name}")
             except Exception as exc:
-                _errors[ep.name] = f"{source}: {type(exc).__name__}: {exc}"
-                log.warning("cloudcore plugin %s failed to register: %s", ep.name, exc)
+                _errors[ep_name] = f"{source}: {type(exc).__name__}: {exc}"
+                log.warning("cloudcore plugin %s failed to register: %s", ep_name, exc)
         _drivers = found
         return found
 

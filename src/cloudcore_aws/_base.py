@@ -72,6 +72,8 @@ class AWSBase(BaseProvider):
         security_groups: Security group ids for tasks, databases and caches.
         execution_role_arn: ECS task execution role (pulls images, reads secrets, writes logs).
         task_role_arn: Default ECS task role for the application itself.
+        scheduler_role_arn: Role EventBridge Scheduler starts job tasks with (``ecs:RunTask``,
+            ``iam:PassRole``); needed by ``schedule_job``.
         assign_public_ip: Give Fargate tasks a public IP (public subnets without NAT).
         final_snapshot: ``delete_database`` keeps a final snapshot (default ``True``).
         secret_recovery_days: Recovery window of ``delete_secret`` (7-30; 0 deletes at once).
@@ -93,6 +95,7 @@ class AWSBase(BaseProvider):
         security_groups: Iterable[str] | str | None = None,
         execution_role_arn: str | None = None,
         task_role_arn: str | None = None,
+        scheduler_role_arn: str | None = None,
         assign_public_ip: bool = False,
         final_snapshot: bool = True,
         secret_recovery_days: int = 7,
@@ -115,6 +118,7 @@ class AWSBase(BaseProvider):
         self.security_groups = _str_list(security_groups, "security_groups")
         self.execution_role_arn = execution_role_arn
         self.task_role_arn = task_role_arn
+        self.scheduler_role_arn = scheduler_role_arn
         self.assign_public_ip = bool(assign_public_ip)
         self.final_snapshot = bool(final_snapshot)
         self.secret_recovery_days = secret_recovery_days

@@ -78,6 +78,9 @@ NOT_FOUND = frozenset(
         "CacheSubnetGroupNotFoundFault",
         "NoSuchHostedZone",
         "WAFNonexistentItemException",
+        "AWS.SimpleQueueService.NonExistentQueue",  # SQS (JSON protocol)
+        "QueueDoesNotExist",  # SQS (query protocol)
+        "ScheduleGroupNotFound",
     }
 )
 ALREADY_EXISTS = frozenset(
@@ -96,6 +99,8 @@ ALREADY_EXISTS = frozenset(
         "HostedZoneAlreadyExists",
         "WAFDuplicateItemException",
         "WafV2DuplicateItem",  # moto's spelling
+        "QueueAlreadyExists",  # SQS (JSON protocol)
+        "QueueNameExists",  # SQS (query protocol)
     }
 )
 CONFLICT = frozenset(
@@ -116,6 +121,10 @@ CONFLICT = frozenset(
         "ResourceInUseException",
         "ResourceInUse",
         "UpdateInProgressException",
+        "AWS.SimpleQueueService.QueueDeletedRecently",  # a name is reusable 60 s after
+        "QueueDeletedRecently",
+        "AWS.SimpleQueueService.PurgeQueueInProgress",  # one purge per queue per 60 s
+        "PurgeQueueInProgress",
     }
 )
 AUTHENTICATION = frozenset(

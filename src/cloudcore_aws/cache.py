@@ -36,6 +36,8 @@ CACHE_NODE_TYPES: dict[SizeClass, str] = {
 }
 CACHE_EXTRAS = frozenset({"node_type", "snapshot_retention_days"})
 SUBNET_GROUP = "cloudcore"
+VERSION_TAG = "cloudcore-version"
+"""Tag holding the version a cache was asked for (``""`` for the default)."""
 _NOT_FOUND = ("ReplicationGroupNotFoundFault", "ReplicationGroupNotFound")
 _TOKEN_ALPHABET = string.ascii_letters + string.digits
 
@@ -149,7 +151,10 @@ class AWSCache(AWSBase):
             "TransitEncryptionEnabled": tls,
             "AtRestEncryptionEnabled": True,
             "SnapshotRetentionLimit": int(config.extras.get("snapshot_retention_days", 0)),
-            "Tags": kv_tags(self._tags(config.name, config.tags)),
+            # the version asked for ("" for none), so read-back returns it, not the default
+            "Tags": kv_tags(
+                self._tags(config.name, {**config.tags, VERSION_TAG: config.version or ""})
+            ),
         }
         if config.version:
             args["EngineVersion"] = config.version

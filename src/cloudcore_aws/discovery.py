@@ -18,6 +18,7 @@ from cloudcore.models import (
     ResourceType,
     resource_id,
 )
+from cloudcore.provider._queue_discovery import queue_and_job_resources
 
 from ._base import tag_dict
 from .dns import AWSDNS
@@ -134,6 +135,7 @@ class AWSDiscovery(AWSDNS):
             found.extend(self._dns_resources(type))
         if type in (None, ResourceType.WAF_POLICY):
             found.extend(self._waf_resources())
+        found.extend(queue_and_job_resources(self, type))
         return iter(found)
 
     def _tagged(

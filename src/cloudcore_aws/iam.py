@@ -35,6 +35,8 @@ IAM_PREFIX: dict[str, str] = {
     "route53": "route53",
     "wafv2": "wafv2",
     "resourcegroupstaggingapi": "tag",
+    "sqs": "sqs",
+    "scheduler": "scheduler",
 }
 """botocore service name to IAM action prefix."""
 
@@ -117,6 +119,44 @@ ACTIONS: dict[Capability, tuple[str, ...]] = {
         "secretsmanager:ListSecretVersionIds",
         "secretsmanager:DeleteSecret",
     ),
+    C.QUEUES: (
+        "sqs:GetQueueUrl",
+        "sqs:GetQueueAttributes",
+        "sqs:ListQueueTags",
+        "sqs:ListQueues",
+        "sqs:CreateQueue",
+        "sqs:SetQueueAttributes",
+        "sqs:TagQueue",
+        "sqs:UntagQueue",
+        "sqs:DeleteQueue",
+        "sqs:SendMessage",
+        "sqs:ReceiveMessage",
+        "sqs:DeleteMessage",
+        "sqs:ChangeMessageVisibility",
+        "sqs:PurgeQueue",
+    ),
+    C.JOBS: (
+        "scheduler:GetScheduleGroup",
+        "scheduler:CreateScheduleGroup",
+        "scheduler:ListTagsForResource",
+        "scheduler:GetSchedule",
+        "scheduler:ListSchedules",
+        "scheduler:CreateSchedule",
+        "scheduler:UpdateSchedule",
+        "scheduler:DeleteSchedule",
+        "ecs:DescribeClusters",
+        "ecs:CreateCluster",
+        "ecs:DescribeTaskDefinition",
+        "ecs:RegisterTaskDefinition",
+        "ecs:ListTagsForResource",
+        "ecs:RunTask",
+        "ecs:ListTasks",
+        "ecs:DescribeTasks",
+        "logs:DescribeLogGroups",
+        "logs:CreateLogGroup",
+        "logs:PutRetentionPolicy",
+        "secretsmanager:DescribeSecret",
+    ),
     C.DISCOVERY: (
         "tag:GetResources",
         "ecs:DescribeServices",
@@ -172,6 +212,11 @@ IMPLIED: dict[Capability, dict[str, str]] = {
     C.SECRETS: {
         "secretsmanager:TagResource": "CreateSecret with tags",
     },
+    C.JOBS: {
+        "scheduler:TagResource": "CreateScheduleGroup with tags",
+        "ecs:TagResource": "RegisterTaskDefinition and RunTask with tags",
+        "iam:PassRole": "a schedule passes scheduler_role_arn; RunTask passes the task roles",
+    },
 }
 """Permissions AWS checks without an API call of that name, per capability, with the reason."""
 
@@ -185,7 +230,17 @@ _SERVICE_LINKED = {
 def iam_action(service: str, operation: str) -> str:
     """The IAM action of a botocore call (``("resourcegroupstaggingapi", "GetResources")`` ->
     ``"tag:GetResources"``)."""
-    return f"{IAM_PREFIX.get(service, service)}:{operation}"
+    action = f"{IAM_PREFIX.get(service, service)}:{operation}"
+    return _BATCH_ACTIONS.get(action, action)
+
+
+_BATCH_ACTIONS = {
+    "sqs:SendMessageBatch": "sqs:SendMessage",
+    "sqs:DeleteMessageBatch": "sqs:DeleteMessage",
+    "sqs:ChangeMessageVisibilityBatch": "sqs:ChangeMessageVisibility",
+}
+"""SQS's batch calls are authorised by the action of the single call
+(https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-api-permissions-reference.html)."""
 
 
 def _capabilities(capabilities: Iterable[Capability | str] | None) -> list[Capability]:

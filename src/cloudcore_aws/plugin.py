@@ -6,7 +6,17 @@ from typing import Any
 
 from cloudcore.hookspecs import RegisterDriver, hookimpl
 
-CAPABILITIES = ("compute", "database", "cache", "dns", "waf", "secrets", "discovery")
+CAPABILITIES = (
+    "compute",
+    "database",
+    "cache",
+    "dns",
+    "waf",
+    "secrets",
+    "queues",
+    "jobs",
+    "discovery",
+)
 
 
 @hookimpl
@@ -18,8 +28,10 @@ def cloudcore_register_drivers(register: RegisterDriver) -> None:
         requires=("boto3", "botocore"),
         capabilities=CAPABILITIES,
         test_target="cloudcore_aws.testing:fake_target",
+        # What `cloudcore conformance aws --fake` needs besides boto3 (the [testing] extra).
+        test_requires=("moto", "flask", "flask_cors"),
         description="AWS: ECS Fargate, RDS Postgres, ElastiCache Redis, Secrets Manager, "
-        "Route53, WAFv2, Resource Groups Tagging",
+        "Route53, WAFv2, SQS, EventBridge Scheduler, Resource Groups Tagging",
     )
 
 

@@ -10,6 +10,9 @@ from .cache import AWSCache
 from .compute import AWSCompute
 from .database import AWSDatabase
 from .discovery import AWSDiscovery
+from .jobs import AWSJobs
+from .queues import AWSQueues
+from .readback import AWSReadback
 from .secrets import AWSSecrets
 from .waf import AWSWAF
 
@@ -18,8 +21,19 @@ __all__ = ["AWSProvider"]
 C = Capability
 
 
-class AWSProvider(AWSCompute, AWSDatabase, AWSCache, AWSSecrets, AWSWAF, AWSDiscovery):
-    """AWS: ECS Fargate, RDS PostgreSQL, ElastiCache Redis, Route53, WAFv2, Secrets Manager.
+class AWSProvider(
+    AWSReadback,
+    AWSJobs,
+    AWSCompute,
+    AWSDatabase,
+    AWSCache,
+    AWSSecrets,
+    AWSWAF,
+    AWSQueues,
+    AWSDiscovery,
+):
+    """AWS: ECS Fargate, RDS PostgreSQL, ElastiCache Redis, Route53, WAFv2, Secrets Manager, SQS,
+    EventBridge Scheduler.
 
     >>> import cloudcore
     >>> cloud = cloudcore.connect("aws", region="us-east-1", subnets=["subnet-1"],
@@ -28,12 +42,14 @@ class AWSProvider(AWSCompute, AWSDatabase, AWSCache, AWSSecrets, AWSWAF, AWSDisc
 
     Options are those of :class:`~cloudcore_aws._base.AWSBase` (region, endpoint_url,
     profile_name, cluster, subnets, security_groups, execution_role_arn, task_role_arn,
-    assign_public_ip, final_snapshot, secret_recovery_days, wait_timeout, retry, session).
+    scheduler_role_arn, assign_public_ip, final_snapshot, secret_recovery_days, wait_timeout, retry, session).
     Credentials come from boto3's standard chain only.
     """
 
     name = "aws"
-    capabilities = frozenset({C.COMPUTE, C.DATABASE, C.CACHE, C.DNS, C.WAF, C.SECRETS, C.DISCOVERY})
+    capabilities = frozenset(
+        {C.COMPUTE, C.DATABASE, C.CACHE, C.DNS, C.WAF, C.SECRETS, C.QUEUES, C.JOBS, C.DISCOVERY}
+    )
     features: Mapping[Capability, frozenset[str]] = {
         C.COMPUTE: frozenset({"images", "autoscaling", "health_check", "logs", "secrets_env"}),
         C.DATABASE: frozenset(
@@ -43,6 +59,8 @@ class AWSProvider(AWSCompute, AWSDatabase, AWSCache, AWSSecrets, AWSWAF, AWSDisc
         C.DNS: frozenset({"A", "AAAA", "CNAME", "TXT", "MX", "NS", "SRV", "CAA", "batch"}),
         C.WAF: KNOWN_FEATURES[C.WAF],  # every portable rule kind and managed set
         C.SECRETS: frozenset({"versions", "read"}),
+        C.QUEUES: frozenset({"dead_letter", "fifo", "delay", "redrive"}),
+        C.JOBS: frozenset({"command", "runs", "run_now"}),
         C.DISCOVERY: frozenset({"tags", "schemas"}),
     }
     unsupported_reasons: Mapping[str, str] = {
@@ -51,6 +69,8 @@ class AWSProvider(AWSCompute, AWSDatabase, AWSCache, AWSSecrets, AWSWAF, AWSDisc
         "compute:endpoint": "an ECS service has no address of its own; it answers behind the "
         'ALB whose target group is given in config.extras["target_group_arn"]',
         "dns:proxied": "Route53 has no proxy; compose with cloudflare for proxied records",
+        "jobs:http": "EventBridge Scheduler targets AWS APIs, not HTTPS endpoints (that takes an "
+        "EventBridge rule with an API destination); run a command that calls the URL",
         "storage": "object storage (S3) is not implemented by the aws driver yet; the memory "
         "driver has it",
     }

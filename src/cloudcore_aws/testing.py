@@ -45,6 +45,7 @@ from typing import Any
 
 from cloudcore._context import current_call
 from cloudcore.testing.faults import Fault, FaultQueue, attach
+from cloudcore.testing.queue_probes import attach_queue_seeder
 from cloudcore.testing.wire import attach_wire_counter
 
 from ._motowire import CountingMotoServer, MotoWire
@@ -63,6 +64,7 @@ __all__ = [
 REGION = "us-east-1"
 FAKE_ZONE = "example.com"
 EXECUTION_ROLE_ARN = "arn:aws:iam::123456789012:role/cloudcore-ecs-execution"
+SCHEDULER_ROLE_ARN = "arn:aws:iam::123456789012:role/cloudcore-scheduler"
 _KEY = "testing"  # moto accepts any credentials
 
 
@@ -212,6 +214,39 @@ def _session() -> Any:
     return boto3.Session(aws_access_key_id=_KEY, aws_secret_access_key=_KEY, region_name=REGION)
 
 
+class MotoQueueSeeder:
+    """Makes SQS queues without cloudcore's tags, as another tool would (the queue suite's
+    :class:`~cloudcore.testing.queue_probes.QueueSeeder`), with uninstrumented clients."""
+
+    def __init__(self, client: Any) -> None:
+        self._client = client
+
+    def _url(self, name: str) -> str | None:
+        try:
+            return str(self._client("sqs").get_queue_url(QueueName=name)["QueueUrl"])
+        except Exception:
+            return None
+
+    def create_unmanaged_queue(self, name: str, bodies: list[bytes]) -> None:
+        sqs = self._client("sqs")
+        url = sqs.create_queue(QueueName=name, tags={"owner": "someone-else"})["QueueUrl"]
+        for body in bodies:
+            sqs.send_message(QueueUrl=url, MessageBody=body.decode())
+
+    def read_unmanaged_queue(self, name: str) -> list[bytes] | None:
+        url = self._url(name)
+        if url is None:
+            return None
+        sqs = self._client("sqs")
+        got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=0)
+        return sorted(str(m["Body"]).encode() for m in got.get("Messages", []))
+
+    def remove_unmanaged_queue(self, name: str) -> None:
+        url = self._url(name)
+        if url is not None:
+            self._client("sqs").delete_queue(QueueUrl=url)
+
+
 @contextmanager
 def fake_target(*, full: bool = False, **options: Any) -> Iterator[Any]:
     """Start a moto server and yield a connected :class:`AWSProvider` (or, with ``full=True``,
@@ -241,6 +276,7 @@ def fake_target(*, full: bool = False, **options: Any) -> Iterator[Any]:
             "subnets": subnets,
             "security_groups": groups,
             "execution_role_arn": EXECUTION_ROLE_ARN,
+            "scheduler_role_arn": SCHEDULER_ROLE_ARN,
             "retry": {"initial_delay": 0.01, "max_delay": 0.05, "jitter": 0.0},
             "session": _session(),
             **options,
@@ -250,6 +286,7 @@ def fake_target(*, full: bool = False, **options: Any) -> Iterator[Any]:
         provider._aws.client_hooks.append(injector.instrument)
         attach(provider, injector)
         attach_wire_counter(provider, server.wire)
+        attach_queue_seeder(provider, MotoQueueSeeder(plain))
         target = MotoTarget(
             url=url,
             provider=provider,

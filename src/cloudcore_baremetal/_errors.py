@@ -12,6 +12,7 @@ from cloudcore.errors import (
     TransientError,
 )
 
+from ._dirstore import StoreError
 from .transport import CommandError, InjectedFault, TransportError
 from .transport.ssh import HostKeyRejected
 
@@ -22,6 +23,10 @@ _SUDO_DENIED = ("a password is required", "is not in the sudoers file", "not all
 
 def map_error(exc: Exception) -> CloudcoreError | None:
     """Translate ``exc``; ``None`` means unknown (the core raises ``ProviderError``)."""
+    if isinstance(exc, StoreError):
+        from .storage import store_error
+
+        return store_error(exc)
     if isinstance(exc, InjectedFault):
         if exc.kind == "throttle":
             return RateLimited("host throttled the command (injected)", retry_after=exc.retry_after)
@@ -40,10 +45,13 @@ def map_error(exc: Exception) -> CloudcoreError | None:
         paramiko = None  # type: ignore[assignment]
     if paramiko is not None:
         if isinstance(exc, paramiko.BadHostKeyException):
+            from .transport.ssh import fingerprint
+
             return PermissionDenied(
-                f"host key mismatch for {exc.hostname}: expected "
-                f"{exc.expected_key.get_base64()[:16]}..., got {exc.key.get_base64()[:16]}...; "
-                "refusing to connect"
+                f"host key mismatch for {exc.hostname}: known_hosts pins "
+                f"{fingerprint(exc.expected_key)}, the server offered {fingerprint(exc.key)}; "
+                "refusing to connect (if the host was really reinstalled, remove its old line "
+                "from the known_hosts file)"
             )
         if isinstance(exc, paramiko.AuthenticationException):
             return AuthenticationError(f"SSH authentication failed: {exc}")

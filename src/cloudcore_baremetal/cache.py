@@ -18,8 +18,9 @@ from pydantic import SecretStr
 from cloudcore.errors import AlreadyExists, OperationTimeout
 from cloudcore.models import CacheConfig, CacheEndpoint, HealthCheck
 
+from ._checks import check_address, check_port
 from ._hostutil import is_root
-from ._runfiles import env_file, run_script
+from ._runfiles import ENV_FILE, env_file, run_script
 from ._state import config_hash, read_all, read_one, write_one
 from .managers import Program, manager_for
 
@@ -107,6 +108,9 @@ class Caches:
         host = self.host
         digest = config_hash(config.model_dump(mode="json"))
         st = read_one(host, f"caches/{config.name}/state.json")
+        if st is not None and st.get("deleting"):  # a killed delete: finish it, then create
+            self.delete(config.name)
+            st = None
         mgr = manager_for(host)
         prog = self._program(host, config.name)
         if st is not None:
@@ -117,8 +121,22 @@ class Caches:
                 mgr.start_missing(prog, states)
                 self._wait(host, int(st["port"]), st["bind"])
             return self._endpoint(st)
-        port = int(config.extras.get("port") or self._free_port(host))
-        bind = str(config.extras.get("bind") or host.address)
+        # a run killed after writing redis.conf may have started Redis: keep its port (the
+        # rerun's free-port scan would see it taken) and restart it if the config changes
+        prior = host.transport.read_file(f"{prog.workdir}/redis.conf")
+        prior_port = next(
+            (
+                int(ln.split()[1])
+                for ln in (prior or b"").decode().splitlines()
+                if ln.startswith("port ") and ln.split()[1].isdigit()
+            ),
+            None,
+        )
+        # both are written into redis.conf: checked whatever their source
+        port = check_port(
+            config.extras.get("port") or prior_port or self._free_port(host), "extras.port"
+        )
+        bind = check_address(config.extras.get("bind") or host.address, "extras.bind")
         auth_secret = None
         lines = [
             "# managed-by=cloudcore",
@@ -132,9 +150,11 @@ class Caches:
             "maxmemory-policy allkeys-lru",
         ]
         if config.auth:
-            password = pysecrets.token_urlsafe(24)
             auth_secret = f"cache/{config.name}/password"
-            self.p.secret_store.store(auth_secret, SecretStr(password))
+            # the first run's password, also for a rerun after a crash or a concurrent caller
+            password = self.p.secret_store.store_first(
+                auth_secret, SecretStr(pysecrets.token_urlsafe(24))
+            ).get_secret_value()
             lines.append(f"requirepass {password}")
         t = host.transport
         t.run(
@@ -142,16 +162,16 @@ class Caches:
             mutating=True,
             name="mkdir",
         )
-        t.write_file(
-            f"{prog.workdir}/redis.conf", ("\n".join(lines) + "\n").encode(), name="put-redis-conf"
-        )
-        t.write_file(f"{prog.workdir}/env", env_file({}), name="put-env")
+        conf = ("\n".join(lines) + "\n").encode()
+        t.write_file(f"{prog.workdir}/redis.conf", conf, name="put-redis-conf")
+        t.write_file(f"{prog.workdir}/{ENV_FILE}", env_file({}), name="put-env")
         t.write_file(
             f"{prog.workdir}/run.sh",
             run_script(
                 workdir=prog.workdir,
                 argv=["redis-server", f"{prog.workdir}/redis.conf"],
                 stamp=mgr.kind == "supervisord",
+                python=host.fact("python") or "python3",
             ),
             mode="700",
             name="put-run",
@@ -159,6 +179,8 @@ class Caches:
         if prog.user:
             t.run(["chown", "-R", f"{prog.user}:", prog.workdir], mutating=True, name="chown")
         mgr.apply(prog)
+        if prior is not None and prior != conf and any(s.up for s in mgr.status(prog)):
+            mgr.restart(prog, 0)
         st = {
             "kind": "cache",
             "name": config.name,
@@ -171,7 +193,17 @@ class Caches:
         }
         write_one(host, f"caches/{config.name}/state.json", st)
         self._wait(host, port, bind)
+        self._wait_settled(host, prog)
         return self._endpoint(st)
+
+    def _wait_settled(self, host: Host, prog: Program) -> None:
+        """Wait until the manager counts Redis as running (up past the settle time)."""
+        mgr = manager_for(host)
+        deadline = time.monotonic() + prog.settle_seconds + 10
+        while not any(s.running for s in mgr.status(prog)):
+            if time.monotonic() > deadline:
+                raise OperationTimeout(f"redis {prog.name} on {host.name} did not stay up")
+            time.sleep(0.1)
 
     def _wait(self, host: Host, port: int, bind: str, *, up: bool = True) -> None:
         """Wait until Redis answers on ``port`` (or, with ``up=False``, until it no longer does)."""
@@ -196,6 +228,8 @@ class Caches:
         st = read_one(host, f"caches/{name}/state.json")
         if st is None:
             return
+        if not st.get("deleting"):  # recorded first: a run killed half-way is finished later
+            write_one(host, f"caches/{name}/state.json", {**st, "deleting": True})
         manager_for(host).remove(self._program(host, name))
         # the manager reports the program stopped once its wrapper exits; Redis itself may
         # still be closing its port for a moment: "deleted" means nothing answers there

@@ -13,7 +13,7 @@ import time
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from cloudcore.errors import NotFound, OperationTimeout, Unsupported
+from cloudcore.errors import NotFound, OperationTimeout, ProviderError, Unsupported
 from cloudcore.models import (
     MANAGED_BY_KEY,
     MANAGED_BY_VALUE,
@@ -29,10 +29,12 @@ from cloudcore.models import (
     utcnow,
 )
 
-from ._runfiles import env_file, run_script
-from ._shell import SEQ, script, to_file
+from ._rollout import pull_image, wait_running
+from ._runfiles import ENV_FILE, env_file, launch, run_script
+from ._shell import script, to_file
 from ._state import config_hash, read_all, read_one, write_one
 from .managers import Manager, Program, ReplicaState, manager_for
+from .transport import CommandError
 
 if TYPE_CHECKING:
     from .inventory import Host
@@ -131,7 +133,7 @@ class Compute:
         workdir = host.path("services", name)
         t = host.transport
         t.run(["mkdir", "-p", "-m", "700", workdir, f"{workdir}/logs"], mutating=True, name="mkdir")
-        t.write_file(f"{workdir}/env", env_file(env), name="put-env")
+        t.write_file(f"{workdir}/{ENV_FILE}", env_file(env), name="put-env")
         run = run_script(
             workdir=workdir,
             argv=config.command,
@@ -142,6 +144,7 @@ class Compute:
             container_name=self.prog_name(name),
             cpu=config.cpu,
             memory=config.memory,
+            python=host.fact("python") or "python3",
         )
         t.write_file(f"{workdir}/run.sh", run, mode="700", name="put-run")
 
@@ -203,39 +206,54 @@ class Compute:
         )
         changed = False
         unhealthy: list[str] = []
+        waits: list[tuple[Host, Manager, Program]] = []
         for host, count in zip(hosts, counts, strict=True):
             st = read_one(host, f"services/{name}/state.json")
             if st is not None and st.get("hash") == digest and st.get("replicas") == count:
-                if count:
-                    mgr = manager_for(host)
-                    prog = self._program(host, name, config, count)
-                    states = mgr.status(prog)
+                if not count:
+                    continue
+                mgr = manager_for(host)
+                prog = self._program(host, name, config, count)
+                states = mgr.status(prog)
+                # the manager does not know the program at all (a delete killed half-way, a
+                # rebooted host without supervisord): load it again below, files are in place
+                if states:
                     live = [s for s in states if s.up and s.index < count]
                     if len(live) < count or len(states) > count:
                         changed = mgr.start_missing(prog, states) or changed
-                continue
+                    waits.append((host, mgr, prog))
+                    continue
             changed = True
             self._check_image(host, config)
             mgr = manager_for(host)
             prog = self._program(host, name, config, count)
             rerun = st is None or st.get("run_hash") != run_digest
+            # replicas a killed earlier run may have started (from files it wrote): they run
+            # whatever that run wrote, so they are restarted like the replicas of a recorded state
+            before = int(st["replicas"]) if st else len(mgr.status(prog)) if count else 0
             if rerun:
                 self._write_files(host, name, config, versions, mgr)
-            before = int(st["replicas"]) if st else 0
+            if config.image is not None and count:
+                pull_image(host, host.path("services", name), config.image)
             if count == 0:
                 mgr.remove(prog)
             else:
                 mgr.apply(prog)
                 ports = [config.port + i for i in range(count)] if config.port else []
-                if st is not None and before and rerun:
+                if before and rerun:
                     for i in range(min(before, count)):
-                        mgr.restart(prog, i)
+                        try:
+                            mgr.restart(prog, i)
+                        except CommandError:  # did not start: the wait below says why
+                            unhealthy.append(f"{host.name}/{i}")
+                            break
                         if ports and not self._wait_healthy(host, config, [ports[i]]):
                             unhealthy.append(f"{host.name}/{i}")
                             break
+                waits.append((host, mgr, prog))
             if unhealthy:
                 # the rollout stopped half-way: leave the old state so a retry redoes it
-                continue
+                break
             now = utcnow().isoformat()
             write_one(
                 host,
@@ -256,11 +274,19 @@ class Compute:
                     "updated_at": now,
                 },
             )
-        if changed and config.health_check is not None and config.port and not unhealthy:
-            for host, count in zip(hosts, counts, strict=True):
-                ports = [config.port + i for i in range(count)]
-                if not self._wait_healthy(host, config, ports):
-                    unhealthy.append(host.name)
+        if unhealthy:  # a rolling restart stopped: report the runtime's reason at once
+            waits = waits[-1:]
+        # return only once the replicas really run (settled, healthy); else say why
+        for host, mgr, prog in waits:
+            failure = wait_running(self, host, mgr, prog, config, timeout=0 if unhealthy else None)
+            if failure is None:
+                continue
+            if failure.crashed or config.health_check is None:
+                raise ProviderError(f"service {name!r} revision {revision}: {failure.reason}")
+            raise OperationTimeout(
+                f"revision {revision} deployed but replicas on {host.name} did not pass the "
+                f"health check in time: {failure.reason}"
+            )
         if unhealthy:
             raise OperationTimeout(
                 f"revision {revision} deployed but replicas on {', '.join(unhealthy)} did not "
@@ -386,15 +412,16 @@ class Compute:
     def _remove_containers(self, host: Host, name: str, replicas: int) -> None:
         """Remove the service's containers (a stopped ``podman run`` may leave one behind),
         with the service's own environment (it may point podman at its own storage)."""
-        env = host.path("services", name, "env")
         names = [f"{self.prog_name(name)}-{i}" for i in range(max(replicas, 1))]
+        rm = ["podman", "rm", "-f", "-t", "2", "--ignore", "--", *names]
         host.transport.run(
             script(
-                ["set", "-a"],
-                SEQ,
-                [".", env],
-                SEQ,
-                ["podman", "rm", "-f", "-t", "2", "--ignore", *names],
+                launch(
+                    host.fact("python") or "python3",
+                    host.path("services", name),
+                    rm,
+                    optional=True,
+                ),
                 to_file("/dev/null"),
             ),
             mutating=True,

@@ -7,8 +7,12 @@ The password is generated here, kept as the cloudcore secret ``db/<name>/passwor
 with a SHA-256 recorded next to them; a restore checks it and ``pg_restore``s into a new database.
 """
 
+# SQL here is built only from identifiers and literals quoted by _ident/sql_literal:
+# ruff: noqa: S608
+
 from __future__ import annotations
 
+import hashlib
 import json
 import secrets as pysecrets
 from datetime import UTC, datetime
@@ -20,6 +24,7 @@ from cloudcore.errors import AlreadyExists, NotFound, ProviderError
 from cloudcore.models import BackupRef, DatabaseConfig, DatabaseEndpoint
 
 from ._hostutil import as_user
+from ._scram import scram_sha256_verifier
 from ._shell import AND, SEQ, from_file, quiet, script, to_file
 from ._state import config_hash, read_all, read_one, short_ident, write_one
 from .transport import CommandError
@@ -108,54 +113,47 @@ class Databases:
         """Create the role and database (or return them when the config matches)."""
         digest = config_hash(config.model_dump(mode="json"))
         st = self.state(config.name)
+        if st is not None and st.get("deleting"):  # a killed delete: finish it, then create
+            self.delete(config.name)
+            st = None
         if st is not None:
+            if st.get("restoring"):
+                raise AlreadyExists(
+                    f"database {config.name!r} is being restored from backup "
+                    f"{st['restoring']!r}; run restore_database again to finish it"
+                )
             if st["hash"] != digest:
                 raise AlreadyExists(f"database {config.name!r} exists with a different config")
             return self._endpoint(st)
         return self._create(config.name, config.username, digest, config.model_dump(mode="json"))
 
     def _create(
-        self, name: str, username: str, digest: str, config: dict[str, Any]
+        self,
+        name: str,
+        username: str,
+        digest: str,
+        config: dict[str, Any],
+        *,
+        restoring: str | None = None,
     ) -> DatabaseEndpoint:
+        """Create (or finish creating) the role and database, then record them.
+
+        Safe against concurrent callers and reruns after a crash: the password is the secret's
+        first version (the first caller's; every other caller reuses it), and the SQL runs
+        under a PostgreSQL advisory lock per name, idempotently. The role gets the password
+        only as a SCRAM verifier computed here. With ``restoring``, the database is dropped and
+        created empty (a rerun of a crashed restore starts again) and the state says so until
+        the restore finishes.
+        """
         db, role = self._names(name, username)
         comment = f"managed-by=cloudcore cloudcore-name={name}"
-        query = " ".join(
-            [
-                "SELECT 'role', coalesce(shobj_description(oid, 'pg_authid'), '')",
-                "FROM pg_roles WHERE rolname =",
-                sql_literal(role),
-                "UNION ALL SELECT 'db', coalesce(shobj_description(oid, 'pg_database'), '')",
-                "FROM pg_database WHERE datname =",
-                sql_literal(db) + ";",
-            ]
-        )
-        found = self.psql(query, mutating=False)
-        existing = dict(line.split("|", 1) for line in found.splitlines() if "|" in line)
-        for kind, what in (("role", role), ("db", db)):
-            if kind in existing and existing[kind] != comment:
-                raise AlreadyExists(
-                    f"PostgreSQL {'role' if kind == 'role' else 'database'} {what!r} exists "
-                    "and is not managed by cloudcore for this name"
-                )
-        password = pysecrets.token_urlsafe(24)
+        self._check_foreign(db, role, comment)
         secret_key = f"db/{name}/password"
-        self.p.secret_store.store(secret_key, SecretStr(password))
-        sql = []
-        if "role" in existing:
-            sql.append(f"ALTER ROLE {_ident(role)} LOGIN PASSWORD {sql_literal(password)};")
-        else:
-            sql.append(f"CREATE ROLE {_ident(role)} LOGIN PASSWORD {sql_literal(password)};")
-            sql.append(f"COMMENT ON ROLE {_ident(role)} IS {sql_literal(comment)};")
-        if "db" not in existing:
-            sql.append(f"CREATE DATABASE {_ident(db)} OWNER {_ident(role)};")
-            sql.append(f"COMMENT ON DATABASE {_ident(db)} IS {sql_literal(comment)};")
-            sql.append(f"REVOKE ALL ON DATABASE {_ident(db)} FROM PUBLIC;")
-        try:
-            self.psql("\n".join(sql) + "\n", mutating=True)
-        except CommandError as exc:  # psql echoes the failing statement: hide the password
-            raise CommandError(
-                exc.name, exc.code, exc.stderr.replace(password, "**********"), exc.host
-            ) from None
+        password = self.p.secret_store.store_first(
+            secret_key, SecretStr(pysecrets.token_urlsafe(24))
+        )
+        verifier = scram_sha256_verifier(password.get_secret_value())
+        self._run_locked(name, self._create_sql(db, role, comment, verifier, fresh=bool(restoring)))
         st = {
             "kind": "database",
             "name": name,
@@ -166,8 +164,88 @@ class Databases:
             "config": config,
             "created_at": datetime.now(UTC).isoformat(),
         }
+        if restoring:
+            st["restoring"] = restoring
         write_one(self.host, f"databases/{name}.json", st)
         return self._endpoint(st)
+
+    @staticmethod
+    def _foreign_sql(db: str, role: str, comment: str) -> tuple[str, str]:
+        """Conditions true when the role/database exist but are not cloudcore's for this name.
+
+        A database counts as ours when it carries our comment, or when it is owned by our role
+        (a crash between ``CREATE DATABASE`` and its ``COMMENT``).
+        """
+        role_q = (
+            f"SELECT 1 FROM pg_roles WHERE rolname = {sql_literal(role)} AND "
+            f"coalesce(shobj_description(oid, 'pg_authid'), '') <> {sql_literal(comment)}"
+        )
+        db_q = (
+            f"SELECT 1 FROM pg_database WHERE datname = {sql_literal(db)} AND "
+            f"coalesce(shobj_description(oid, 'pg_database'), '') <> {sql_literal(comment)} AND "
+            f"pg_get_userbyid(datdba) <> {sql_literal(role)}"
+        )
+        return role_q, db_q
+
+    def _check_foreign(self, db: str, role: str, comment: str) -> None:
+        role_q, db_q = self._foreign_sql(db, role, comment)
+        found = self.psql(
+            f"SELECT 'role' FROM ({role_q}) r UNION ALL SELECT 'db' FROM ({db_q}) d;",
+            mutating=False,
+        )
+        kinds = set(found.split())
+        for kind, what in (("role", role), ("db", db)):
+            if kind in kinds:
+                raise AlreadyExists(
+                    f"PostgreSQL {'role' if kind == 'role' else 'database'} {what!r} exists "
+                    "and is not managed by cloudcore for this name"
+                )
+
+    def _create_sql(self, db: str, role: str, comment: str, verifier: str, *, fresh: bool) -> str:
+        role_q, db_q = self._foreign_sql(db, role, comment)
+        r, d, c = _ident(role), _ident(db), sql_literal(comment)
+        sql = [
+            # checked again under the lock: a foreign object may have appeared meanwhile
+            "DO $cc$ BEGIN",
+            f"IF EXISTS ({role_q}) OR EXISTS ({db_q}) THEN",
+            "RAISE EXCEPTION 'cloudcore: % exists and is not managed by cloudcore for this name',"
+            f" {sql_literal(role + ' or ' + db)};",
+            "END IF;",
+            f"IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = {sql_literal(role)}) THEN",
+            f"CREATE ROLE {r} LOGIN; COMMENT ON ROLE {r} IS {c};",
+            "END IF;",
+            "END $cc$;",
+            f"ALTER ROLE {r} LOGIN PASSWORD {sql_literal(verifier)};",
+        ]
+        if fresh:
+            sql.append(f"DROP DATABASE IF EXISTS {d} WITH (FORCE);")
+        sql += [
+            f"SELECT format('CREATE DATABASE %I OWNER %I', {sql_literal(db)}, {sql_literal(role)})"
+            f" WHERE NOT EXISTS (SELECT 1 FROM pg_database WHERE datname = {sql_literal(db)})"
+            " \\gexec",
+            f"COMMENT ON DATABASE {d} IS {c};",
+            f"REVOKE ALL ON DATABASE {d} FROM PUBLIC;",
+        ]
+        return "\n".join(sql) + "\n"
+
+    def _run_locked(self, name: str, sql: str) -> str:
+        """Run ``sql`` in one psql session holding the advisory lock of database ``name``.
+
+        The lock lives in the server session: it is released when psql exits, however the
+        caller ends, so a crashed run never leaves a stale lock behind.
+        """
+        key = int.from_bytes(
+            hashlib.sha256(f"cloudcore-database:{name}".encode()).digest()[:8], "big", signed=True
+        )
+        try:
+            return self.psql(
+                f"SELECT pg_advisory_lock({key});\n{sql}SELECT pg_advisory_unlock({key});\n",
+                mutating=True,
+            )
+        except CommandError as exc:
+            if "is not managed by cloudcore" in exc.stderr:
+                raise AlreadyExists(exc.stderr.rsplit("ERROR:", 1)[-1].strip()) from None
+            raise
 
     def _backup_dir(self, name: str) -> str:
         return self.host.path("backups", name)
@@ -287,7 +365,11 @@ class Databases:
         meta = read_one(self.host, f"backups/{name}/{stamp}.json")
         if meta is None:
             raise NotFound(f"no backup with id {backup_id!r}")
-        if self.state(new_name) is not None:
+        st = self.state(new_name)
+        if st is not None and st.get("deleting"):  # a killed delete: finish it first
+            self.delete(new_name)
+            st = None
+        if st is not None and st.get("restoring") != backup_id:
             raise AlreadyExists(f"database {new_name!r} exists")
         h = self.host
         pg = h.postgres
@@ -295,7 +377,10 @@ class Databases:
         if f"sha256:{res.text.split()[0]}" != meta["checksum"]:
             raise ProviderError(f"backup {backup_id!r} fails its checksum; not restoring")
         config = {**meta["config"], "name": new_name}
-        endpoint = self._create(new_name, meta["username"], config_hash(config), config)
+        # recorded as "restoring" first: a crash from here on leaves a state the rerun finishes
+        endpoint = self._create(
+            new_name, meta["username"], config_hash(config), config, restoring=backup_id
+        )
         restore = as_user(
             h,
             pg.os_user,
@@ -303,6 +388,8 @@ class Databases:
                 pg.tool("pg_restore"),
                 "--no-owner",
                 "--no-privileges",
+                "--single-transaction",
+                "--exit-on-error",
                 "--role",
                 endpoint.username,
                 "-h",
@@ -314,6 +401,10 @@ class Databases:
             ],
         )
         h.transport.run(script(restore, from_file(meta["file"])), mutating=True, name="pg_restore")
+        done = self.state(new_name) or {}
+        done.pop("restoring", None)
+        done["restored_from"] = backup_id
+        write_one(h, f"databases/{new_name}.json", done)
         return endpoint
 
     def delete(self, name: str) -> None:
@@ -321,6 +412,8 @@ class Databases:
         st = self.state(name)
         if st is None:
             return
+        if not st.get("deleting"):  # recorded first: a run killed half-way is finished later
+            write_one(self.host, f"databases/{name}.json", {**st, "deleting": True})
         self.psql(
             f"DROP DATABASE IF EXISTS {_ident(st['database'])} WITH (FORCE);\n"
             f"DROP ROLE IF EXISTS {_ident(st['role'])};\n",

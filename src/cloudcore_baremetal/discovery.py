@@ -14,6 +14,7 @@ from cloudcore.models import (
     ResourceType,
     resource_id,
 )
+from cloudcore.provider._queue_discovery import queue_and_job_resources
 
 if TYPE_CHECKING:
     from .provider import BaremetalProvider
@@ -147,6 +148,25 @@ def list_resources(p: BaremetalProvider, rtype: ResourceType | None) -> list[Res
                     provider_id=f"{p.secret_store.host.name}:{key}",
                 )
             )
+    if want(T.BUCKET, Capability.STORAGE):
+        for bkt in p.objects.list_buckets():  # managed ones only
+            out.append(
+                Resource(
+                    id=rid(T.BUCKET, bkt.name),
+                    type=T.BUCKET,
+                    provider=p.name,
+                    region=p.region,
+                    name=bkt.name,
+                    state="available",
+                    tags=_tags(bkt.name, dict(bkt.config.tags)),
+                    operations=("put_object", "get_object", "list_objects", "delete_bucket"),
+                    provider_id=f"{p.objects.host.name}:{bkt.name}",
+                    attributes={
+                        "versioning": bkt.config.versioning,
+                        "public_read": bkt.config.public_read,
+                    },
+                )
+            )
     if want(T.WAF_POLICY, Capability.WAF):
         seen: set[str] = set()
         for _host, target, count in p.firewall.all_targets():
@@ -167,4 +187,5 @@ def list_resources(p: BaremetalProvider, rtype: ResourceType | None) -> list[Res
                     attributes={"rules": count, "table": "inet cloudcore"},
                 )
             )
+    out.extend(queue_and_job_resources(p, rtype))
     return out

@@ -34,6 +34,18 @@ class PostgresSettings:
     bin_dir: str | None = None
     address: str | None = None
 
+    def __post_init__(self) -> None:
+        # these reach command lines (psql -h/-p/-U, runuser -u) and generated files
+        from ._checks import check_address, check_path, check_port, check_user
+
+        object.__setattr__(self, "port", check_port(self.port, "postgres.port"))
+        check_path(self.socket_dir, "postgres.socket_dir")
+        check_user(self.os_user, "postgres.os_user")
+        if self.bin_dir is not None:
+            check_path(self.bin_dir, "postgres.bin_dir")
+        if self.address is not None:
+            check_address(self.address, "postgres.address")
+
     def tool(self, name: str) -> str:
         """Path of a PostgreSQL client program."""
         return f"{self.bin_dir.rstrip('/')}/{name}" if self.bin_dir else name

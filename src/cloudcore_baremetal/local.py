@@ -20,7 +20,8 @@ from typing import Any
 from cloudcore.capabilities import Capability
 
 from .inventory import ROLES, Inventory
-from .provider import BaremetalProvider, check_state_dir
+from .local_queues import LocalQueues
+from .provider import BaremetalProvider, check_endpoint, check_state_dir
 from .transport.local import LocalTransport, local_path
 
 __all__ = ["LocalProvider"]
@@ -37,7 +38,7 @@ def _missing(*programs: str) -> str | None:
     return None
 
 
-class LocalProvider(BaremetalProvider):
+class LocalProvider(LocalQueues, BaremetalProvider):
     """This machine as a cloudcore provider.
 
     Args:
@@ -49,12 +50,21 @@ class LocalProvider(BaremetalProvider):
         run_as: User services run as (default: the current user).
         postgres: PostgreSQL settings (``port``, ``socket_dir``, ``os_user``, ``bin_dir``).
         timeout: Command timeout in seconds.
+        storage_port: Port of the object endpoint serving presigned URLs on 127.0.0.1 (``0``: a
+            free port, kept across restarts).
+        storage_public_url: Base URL of presigned URLs (default ``http://127.0.0.1:<port>``).
         region: A label for resource ids.
         retry: Retry policy options.
     """
 
     name = "local"
-    capabilities = frozenset({C.COMPUTE, C.DATABASE, C.CACHE, C.SECRETS, C.DISCOVERY})
+    capabilities = frozenset(
+        {C.COMPUTE, C.DATABASE, C.CACHE, C.SECRETS, C.QUEUES, C.DISCOVERY, C.STORAGE}
+    )
+    features: Mapping[Capability, frozenset[str]] = {
+        **BaremetalProvider.features,
+        C.QUEUES: frozenset({"dead_letter", "fifo", "delay", "redrive"}),
+    }
     unsupported_reasons: Mapping[str, str] = {
         **BaremetalProvider.unsupported_reasons,
         "dns": "the local driver has no DNS; compose with cloudflare: "
@@ -73,11 +83,15 @@ class LocalProvider(BaremetalProvider):
         run_as: str | None = None,
         postgres: Mapping[str, Any] | None = None,
         timeout: float = 120.0,
+        storage_port: int = 0,
+        storage_public_url: str | None = None,
         region: str | None = None,
         retry: Any = None,
     ) -> None:
         super(BaremetalProvider, self).__init__(region=region, retry=retry)
+        self._storage_endpoint = check_endpoint("127.0.0.1", storage_port, storage_public_url)
         state = check_state_dir(os.path.abspath(project_dir), "project_dir")
+        self.queue_db = os.path.join(state, "queues.sqlite3")
         transport = LocalTransport(provider=self.name, sudo=sudo, timeout=timeout)
         host = self._host("localhost", "127.0.0.1", ROLES, transport, state, postgres or {}, "")
         key_file = secret_key_file or os.path.join(os.path.dirname(state), "secret.key")
@@ -112,6 +126,16 @@ class LocalProvider(BaremetalProvider):
                 caps.discard(cap)
                 reasons[cap.value] = (
                     f"{missing} is not installed on this machine; install it with: {how}"
+                )
+        if _missing("supervisord", "supervisorctl") and not os.path.isdir("/run/systemd/system"):
+            # presigned URLs and public reads are served by an endpoint under supervisord
+            feats = dict(self.features)
+            feats[C.STORAGE] = feats[C.STORAGE] - {"presign", "public"}
+            self.features = feats
+            for feat in ("presign", "public"):
+                reasons[f"storage:{feat}"] = (
+                    "the object endpoint runs under supervisord, which is not installed on "
+                    "this machine; install it with: apt-get install supervisor"
                 )
         if C.DATABASE in caps:
             pg = self.inventory.hosts[0].postgres

@@ -6,7 +6,11 @@ from typing import Any
 
 from cloudcore.hookspecs import RegisterDriver, hookimpl
 
-_CAPS = ("compute", "database", "cache", "waf", "secrets", "discovery")
+# What each provider class declares (``BaremetalProvider.capabilities``,
+# ``LocalProvider.capabilities``); tests/core/test_registry_capabilities.py keeps them equal.
+# The local driver has no WAF: it never changes this machine's firewall.
+_BAREMETAL_CAPS = ("compute", "database", "cache", "waf", "secrets", "discovery", "storage")
+_LOCAL_CAPS = ("compute", "database", "cache", "secrets", "queues", "discovery", "storage")
 
 
 @hookimpl
@@ -17,14 +21,14 @@ def cloudcore_register_drivers(register: RegisterDriver) -> None:
         factory="cloudcore_baremetal.provider:BaremetalProvider",
         extra="baremetal",
         requires=("paramiko", "cryptography"),
-        capabilities=_CAPS,
+        capabilities=_BAREMETAL_CAPS,
         test_target="cloudcore_baremetal.testing:fake_target",
         description="Linux servers over SSH: systemd/supervisord, PostgreSQL, Redis, nftables",
     )
     register(
         name="local",
         factory="cloudcore_baremetal.local:LocalProvider",
-        capabilities=_CAPS,
+        capabilities=_LOCAL_CAPS,
         test_target="cloudcore_baremetal.testing:local_target",
         description="This machine, no SSH: the bare-metal engine over a local transport",
     )

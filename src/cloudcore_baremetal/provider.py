@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
@@ -19,8 +20,10 @@ from cloudcore.capabilities import Capability
 from cloudcore.errors import CloudcoreError, ConfigurationError
 from cloudcore.models import (
     BackupRef,
+    Cache,
     CacheConfig,
     CacheEndpoint,
+    Database,
     DatabaseConfig,
     DatabaseEndpoint,
     DeploymentResult,
@@ -35,9 +38,11 @@ from cloudcore.models import (
 from cloudcore.models.secrets import SecretVersion
 from cloudcore.provider import BaseProvider
 
+from ._checks import check_unit_text, check_user
 from ._errors import map_error
 from .inventory import Host, Inventory, parse_roles, postgres_settings
 from .secrets import SecretStore, load_key
+from .storage import ObjectStore, StorageHooks
 from .transport import Transport
 
 __all__ = ["BaremetalProvider"]
@@ -66,7 +71,29 @@ def check_state_dir(path: str, field: str = "state_dir") -> str:
     return path.rstrip("/") or "/"
 
 
-class BaremetalProvider(BaseProvider):
+def check_endpoint(bind: str, port: int, url: str | None) -> tuple[str, int, str | None]:
+    """The object endpoint's options, checked (they reach a unit file and a URL)."""
+    import ipaddress
+
+    try:
+        ipaddress.ip_address(bind)
+    except ValueError:
+        raise ConfigurationError(
+            f"storage_bind: an IP address (got {bind!r})", field="storage_bind"
+        ) from None
+    if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port <= 65535:
+        raise ConfigurationError(f"storage_port: 0-65535 (got {port!r})", field="storage_port")
+    if url is not None and not re.fullmatch(
+        r"https?://[A-Za-z0-9.:\[\]-]+(/[A-Za-z0-9._~/-]*)?", url
+    ):
+        raise ConfigurationError(
+            f"storage_public_url: http(s)://host[:port][/path] (got {url!r})",
+            field="storage_public_url",
+        )
+    return bind, port, url
+
+
+class BaremetalProvider(StorageHooks, BaseProvider):
     """Services, PostgreSQL, Redis, secrets and nftables rules on your own Linux hosts.
 
     Args:
@@ -79,7 +106,9 @@ class BaremetalProvider(BaseProvider):
         key_filename: Default private key file.
         known_hosts: Default ``known_hosts`` file pinning host keys (``~/.ssh/known_hosts``).
         host_key_fingerprints: Default accepted ``SHA256:`` fingerprints.
-        accept_unknown_host_keys: Explicit opt-in to trust unknown host keys (never default).
+        accept_unknown_host_keys: Explicit opt-in to trust on first use (never default): the
+            first key a host shows is pinned into ``pinned_host_keys``; a changed key is refused.
+        pinned_host_keys: The known_hosts file cloudcore owns for trust on first use.
         sudo: Run host commands through ``sudo -n`` (no pty, no password).
         state_dir: cloudcore's folder on the hosts.
         secret_key: The 32-byte secrets master key, urlsafe-base64 (else
@@ -90,13 +119,20 @@ class BaremetalProvider(BaseProvider):
         timeout: Default command timeout in seconds.
         tcp_nodelay: Set TCP_NODELAY on SSH sockets.
         postgres: Default PostgreSQL settings for db hosts.
+        storage_bind: Address the object endpoint (presigned URLs) listens on, on the first host.
+        storage_port: Its port (``0``: a free port, kept across restarts).
+        storage_public_url: Base URL clients use for presigned URLs (default
+            ``http://<first host address>:<port>``), e.g. behind a TLS reverse proxy.
         region: A label for resource ids (e.g. a data-centre name).
         retry: Retry policy options.
     """
 
     name = "baremetal"
-    capabilities = frozenset({C.COMPUTE, C.DATABASE, C.CACHE, C.WAF, C.SECRETS, C.DISCOVERY})
+    capabilities = frozenset(
+        {C.COMPUTE, C.DATABASE, C.CACHE, C.WAF, C.SECRETS, C.DISCOVERY, C.STORAGE}
+    )
     features: Mapping[Capability, frozenset[str]] = {
+        C.STORAGE: frozenset({"versioning", "presign", "cors", "public"}),
         C.COMPUTE: frozenset(
             {"commands", "images", "health_check", "logs", "secrets_env", "endpoint"}
         ),
@@ -126,7 +162,14 @@ class BaremetalProvider(BaseProvider):
         "cache:high_availability": "one Redis instance per cache; no replica or Sentinel",
         "cache:tls": "Redis instances listen without TLS; use a private network or a tunnel",
         "compute:autoscaling": "bare-metal hosts are a fixed pool; scale with scale_service",
+        "storage:lifecycle": "the directory store keeps objects until they are deleted; "
+        "expiry rules are not run on the host",
+        "queues": "queues on remote hosts are not implemented yet (the local driver keeps them in "
+        "SQLite); compose with aws: connect({'compute': 'baremetal', 'queues': 'aws'})",
+        "jobs": "scheduled jobs (systemd timers) are not implemented yet; compose with aws",
     }
+    object_page_size = 1000
+    """Objects per ``list_objects`` page."""
 
     def __init__(
         self,
@@ -137,6 +180,7 @@ class BaremetalProvider(BaseProvider):
         known_hosts: str | None = None,
         host_key_fingerprints: Sequence[str] = (),
         accept_unknown_host_keys: bool = False,
+        pinned_host_keys: str = "~/.config/cloudcore/known_hosts",
         sudo: bool = True,
         state_dir: str = "/var/lib/cloudcore",
         secret_key: str | bytes | None = None,
@@ -146,10 +190,14 @@ class BaremetalProvider(BaseProvider):
         timeout: float = 300.0,
         tcp_nodelay: bool = True,
         postgres: Mapping[str, Any] | None = None,
+        storage_bind: str = "0.0.0.0",
+        storage_port: int = 0,
+        storage_public_url: str | None = None,
         region: str | None = None,
         retry: Any = None,
     ) -> None:
         super().__init__(region=region, retry=retry)
+        self._storage_endpoint = check_endpoint(storage_bind, storage_port, storage_public_url)
         inventory = self._build_inventory(
             hosts,
             {
@@ -158,6 +206,7 @@ class BaremetalProvider(BaseProvider):
                 "known_hosts": known_hosts,
                 "host_key_fingerprints": tuple(host_key_fingerprints),
                 "accept_unknown_host_keys": accept_unknown_host_keys,
+                "pinned_host_keys": pinned_host_keys,
                 "sudo": sudo,
                 "connect_timeout": connect_timeout,
                 "timeout": timeout,
@@ -176,19 +225,24 @@ class BaremetalProvider(BaseProvider):
         run_as: str | None,
     ) -> None:
         self.inventory = inventory
+        if run_as is not None:
+            check_user(run_as, "run_as")  # written into unit files (User=, user=)
         self._secret_key = secret_key
         self._secret_key_file = secret_key_file
         self.run_as = run_as
         self._store: SecretStore | None = None
+        self._key_bytes: bytes | None = None
         from .cache import Caches
         from .compute import Compute
         from .database import Databases
+        from .readback import Readback
         from .waf import Firewall
 
         self.compute = Compute(self)
         self.databases = Databases(self)
         self.caches = Caches(self)
         self.firewall = Firewall(self)
+        self.readback = Readback(self)
 
     def _build_inventory(
         self,
@@ -213,6 +267,7 @@ class BaremetalProvider(BaseProvider):
             "host_key_fingerprints",
             "postgres",
             "accept_unknown_host_keys",
+            "pinned_host_keys",
             "sudo",
             "firewall_netns",
         }
@@ -233,13 +288,22 @@ class BaremetalProvider(BaseProvider):
                 known_hosts=opts["known_hosts"] or "~/.ssh/known_hosts",
                 host_key_fingerprints=tuple(opts["host_key_fingerprints"] or ()),
                 accept_unknown_host_keys=bool(opts["accept_unknown_host_keys"]),
+                pinned_host_keys=str(opts["pinned_host_keys"]),
                 connect_timeout=opts["connect_timeout"],
                 timeout=opts["timeout"],
                 tcp_nodelay=opts["tcp_nodelay"],
                 sudo=bool(opts["sudo"]),
                 provider=self.name,
             )
+            check_unit_text(str(spec["address"]), f"{where}.address")
+            if str(spec["address"]).startswith("-"):
+                raise ConfigurationError(f"{where}.address: an address", field=f"{where}.address")
             name = str(spec.get("name") or re.sub(r"[^a-z0-9-]", "-", str(spec["address"])))
+            if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,62}", name):
+                raise ConfigurationError(
+                    f"{where}.name: 1-63 letters, digits and '_.-' (got {name!r})",
+                    field=f"{where}.name",
+                )
             host = self._host(
                 name,
                 str(spec["address"]),
@@ -277,18 +341,54 @@ class BaremetalProvider(BaseProvider):
         )
 
     # ------------------------------------------------------------ plumbing
+    def _object_store(self) -> ObjectStore:
+        from ._dirstore import LocalFS, StoreFS
+        from .transport.local import LocalTransport
+
+        host = self.inventory.hosts[0]
+        fs: StoreFS
+        if isinstance(host.transport, LocalTransport):
+            fs = LocalFS()
+        else:
+            from .sftpfs import SftpFS
+            from .transport.ssh import SSHTransport
+
+            assert isinstance(host.transport, SSHTransport)
+            fs = SftpFS(host.transport)
+        bind, port, url = self._storage_endpoint
+        return ObjectStore(
+            host, fs, bind=bind, port=port, public_url=url, page_size=self.object_page_size
+        )
+
     @property
     def secret_store(self) -> SecretStore:
         """The secret store (on the first host of the inventory)."""
         if self._store is None:
-            key = load_key(self._secret_key, self._secret_key_file)
-            self._store = SecretStore(self.inventory.hosts[0], key)
+            self._store = SecretStore(self.inventory.hosts[0], self._master_key)
         return self._store
+
+    def _master_key(self, create: bool) -> bytes:
+        """The secrets key, loaded on first use. A missing key file is created only to seal a
+        value (``create``): reads never write one, so a read-only session writes nothing."""
+        if self._key_bytes is None:
+            given = self._secret_key or os.environ.get("CLOUDCORE_SECRET_KEY")
+            path = self._secret_key_file
+            if not given and not create and path and not os.path.exists(os.path.expanduser(path)):
+                raise ConfigurationError(
+                    f"secret_key: no key file at {path} and no CLOUDCORE_SECRET_KEY, so no "
+                    "stored secret can be decrypted (the key file is created when the first "
+                    "secret is stored)",
+                    field="secret_key",
+                )
+            self._key_bytes = load_key(self._secret_key, self._secret_key_file)
+        return self._key_bytes
 
     def _map_error(self, exc: Exception) -> CloudcoreError | None:
         return map_error(exc)
 
     def _close(self) -> None:
+        if self._objects is not None:
+            self._objects.close()
         self.inventory.close()
 
     # ------------------------------------------------------------ compute
@@ -309,6 +409,19 @@ class BaremetalProvider(BaseProvider):
 
     def _get_logs(self, name: str, since: datetime | None, limit: int) -> list[LogEntry]:
         return self.compute.logs(name, since, limit)
+
+    # ------------------------------------------------------------ read-back
+    def _get_service_config(self, name: str) -> ServiceConfig:
+        return self.readback.service_config(name)
+
+    def _get_database(self, name: str) -> Database:
+        return self.readback.database(name)
+
+    def _get_cache(self, name: str) -> Cache:
+        return self.readback.cache(name)
+
+    def _list_waf_targets(self) -> list[str | None]:
+        return self.readback.waf_targets()
 
     # ------------------------------------------------------------ database
     def _provision_database(self, config: DatabaseConfig) -> DatabaseEndpoint:

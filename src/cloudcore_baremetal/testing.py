@@ -21,9 +21,10 @@ import tempfile
 from collections.abc import Iterator
 from typing import Any
 
+from cloudcore.capabilities import Capability
 from cloudcore.models import DatabaseEndpoint
 from cloudcore.testing.faults import FaultQueue, attach
-from cloudcore.testing.probes import attach_probe
+from cloudcore.testing.probes import attach_bucket_seeder, attach_corrupter, attach_probe
 from cloudcore.testing.wire import attach_wire_counter
 
 from .compute import _HEALTH
@@ -151,6 +152,7 @@ def fake_target(*, postgres: bool = True, **options: Any) -> Iterator[BaremetalP
             secret_key_file=None,
             postgres=pg,
             retry=options.pop("retry", FAST_RETRY),
+            storage_bind=options.pop("storage_bind", "127.0.0.1"),  # tests stay on loopback
             **options,
         )
         _prepare_target(provider, state, pg, stack)
@@ -179,6 +181,13 @@ def _prepare_target(
     attach_wire_counter(provider, wire)
     if pg is not None:
         attach_probe(provider, PsqlProbe(provider))
+    if Capability.STORAGE in provider.capabilities:
+        from .storeprobe import DirStoreProbe
+
+        provider.object_page_size = 40  # the page tests cross pages with few objects
+        probe = DirStoreProbe(provider.objects.store)
+        attach_bucket_seeder(provider, probe)
+        attach_corrupter(provider, probe)
 
 
 @contextlib.contextmanager

@@ -10,13 +10,14 @@ from collections.abc import Mapping
 from cloudcore.capabilities import KNOWN_FEATURES, Capability
 
 from .discovery import CloudflareDiscovery
+from .readback import CloudflareReadback
 
 __all__ = ["CloudflareProvider"]
 
 _COMPOSE = "compose: connect({{'{cap}': 'aws', 'dns': 'cloudflare', 'waf': 'cloudflare'}})"
 
 
-class CloudflareProvider(CloudflareDiscovery):
+class CloudflareProvider(CloudflareReadback, CloudflareDiscovery):
     """The Cloudflare driver (registry name ``cloudflare``).
 
     Options (all keyword): ``zones``, ``account_id``, ``base_url``, ``client``, ``batch_size``
@@ -54,4 +55,8 @@ class CloudflareProvider(CloudflareDiscovery):
         "store_secret returns a version counter but old versions cannot be listed or read",
         "waf:managed:ip-reputation": "Cloudflare has no managed ruleset for IP reputation (it is "
         "part of Bot Management); use an ip rule with an address list instead",
+        "queues": "Cloudflare Queues (HTTP pull consumers) are not implemented in the cloudflare "
+        "driver yet; " + _COMPOSE.format(cap="queues"),
+        "jobs": "Cloudflare has no scheduler for containers or commands (Cron Triggers run "
+        "Workers only); " + _COMPOSE.format(cap="jobs"),
     }

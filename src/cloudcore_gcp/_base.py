@@ -54,6 +54,9 @@ class GCPBase(BaseProvider):
         location: Alias of ``region``.
         credentials: A ``google.auth`` credentials object (default: ``google.auth.default()``).
         api_endpoint: One endpoint for every API, e.g. the fake's ``http://127.0.0.1:PORT``.
+        storage_endpoint: Cloud Storage's endpoint when it differs (e.g. an emulator).
+        signing_credentials: ``google.auth`` credentials that sign V4 URLs (a service account
+            key) when ``credentials`` cannot (user or metadata-server credentials).
         retry: The core retry policy (see :class:`cloudcore.retry.RetryPolicy`).
         timeout: Seconds per HTTP request (the clients' own retries are turned off).
         operation_timeout: Seconds to wait for a long-running operation.
@@ -68,6 +71,8 @@ class GCPBase(BaseProvider):
         location: str | None = None,
         credentials: Any = None,
         api_endpoint: str | None = None,
+        storage_endpoint: str | None = None,
+        signing_credentials: Any = None,
         retry: Any = None,
         timeout: float = 30.0,
         operation_timeout: float = 1800.0,
@@ -78,7 +83,16 @@ class GCPBase(BaseProvider):
         super().__init__(region=region or location or "us-central1", retry=retry)
         if api_endpoint is not None and not re.match(r"^https?://[^\s/]+", str(api_endpoint)):
             raise ConfigurationError(f"api_endpoint: not an http(s) URL: {api_endpoint!r}")
-        self._clients = Clients(self.name, credentials, project, api_endpoint)
+        if storage_endpoint is not None and not re.match(
+            r"^https?://[^\s/]+", str(storage_endpoint)
+        ):
+            raise ConfigurationError(
+                f"storage_endpoint: not an http(s) URL: {storage_endpoint!r}",
+                field="storage_endpoint",
+            )
+        self._clients = Clients(
+            self.name, credentials, project, api_endpoint, storage_endpoint, signing_credentials
+        )
         self._timeout = float(timeout)
         self._op_timeout = float(operation_timeout)
         self._poll = max(float(poll_interval), 0.0)

@@ -37,6 +37,9 @@ class Clients:
         credentials: A ``google.auth`` credentials object, or ``None`` for the standard chain.
         project: The project id, or ``None`` to take it from the standard chain.
         api_endpoint: One endpoint for every API (a fake), or ``None`` for Google's.
+        storage_endpoint: Cloud Storage's endpoint when it differs (an emulator).
+        signing_credentials: Credentials that sign V4 URLs (a service account key), when the
+            main credentials cannot sign.
     """
 
     def __init__(
@@ -45,8 +48,12 @@ class Clients:
         credentials: Any = None,
         project: str | None = None,
         api_endpoint: str | None = None,
+        storage_endpoint: str | None = None,
+        signing_credentials: Any = None,
     ) -> None:
         self._provider = provider
+        self._storage_endpoint = (storage_endpoint or api_endpoint or "").rstrip("/") or None
+        self._signing = signing_credentials
         self._credentials = credentials
         self._project = project
         self._endpoint = api_endpoint.rstrip("/") if api_endpoint else None
@@ -168,6 +175,33 @@ class Clients:
             )
 
         return self._get("dns", build)
+
+    def storage(self) -> Any:
+        """The google-cloud-storage ``Client`` (its requests go through a reporting session)."""
+
+        def build() -> Any:
+            from google.cloud import storage  # type: ignore[attr-defined]
+
+            opts = {"api_endpoint": self._storage_endpoint} if self._storage_endpoint else None
+            return storage.Client(
+                project=self.project(),
+                credentials=self.credentials(),
+                _http=self.session("storage"),
+                client_options=opts,
+            )
+
+        return self._get("storage", build)
+
+    def storage_base(self) -> str:
+        """Cloud Storage's base URL (media downloads, signed URLs)."""
+        return self._storage_endpoint or "https://storage.googleapis.com"
+
+    def signer(self) -> Any:
+        """Credentials that can sign a V4 URL, or ``None``."""
+        if self._signing is not None:
+            return self._signing
+        creds = self.credentials()
+        return creds if hasattr(creds, "sign_bytes") and hasattr(creds, "signer_email") else None
 
     def session(self, service: str) -> Any:
         """An authorised ``requests`` session reporting its calls as ``service``."""

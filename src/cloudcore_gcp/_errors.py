@@ -90,6 +90,9 @@ def map_error(exc: BaseException) -> CloudcoreError | None:
         ):
             return TransientError(message)
         return None
+    mapped = _media_error(exc)
+    if mapped is not None:
+        return mapped
     import requests
 
     if isinstance(exc, requests.ConnectionError | requests.Timeout):
@@ -100,6 +103,29 @@ def map_error(exc: BaseException) -> CloudcoreError | None:
         return AuthenticationError(f"Google credentials: {exc}")
     if isinstance(exc, aexc.TransportError):
         return TransientError(f"{type(exc).__name__}: {exc}")
+    return None
+
+
+def _media_error(exc: BaseException) -> CloudcoreError | None:
+    """Errors of google-resumable-media (Cloud Storage uploads and downloads)."""
+    try:
+        from google.resumable_media import common
+    except ImportError:  # pragma: no cover - installed with google-cloud-storage
+        return None
+    if isinstance(exc, common.DataCorruption):
+        from cloudcore.errors import IntegrityError
+
+        return IntegrityError(f"Cloud Storage checksum mismatch: {exc}")
+    if isinstance(exc, common.InvalidResponse):
+        response = exc.response
+        code = getattr(response, "status_code", None)
+        message = f"Cloud Storage answered {code}: {exc}"
+        if code == 429:
+            return RateLimited(message, retry_after=_retry_after(exc))
+        if code == 404:
+            return NotFound(message)
+        if isinstance(code, int) and code >= 500:
+            return TransientError(message)
     return None
 
 

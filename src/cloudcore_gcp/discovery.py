@@ -12,6 +12,7 @@ from collections.abc import Iterator, Mapping
 from datetime import datetime
 from typing import Any
 
+from cloudcore.capabilities import Capability as C
 from cloudcore.llm.schemas import OPERATIONS_BY_TYPE
 from cloudcore.models import NAME_TAG_KEY, Resource, ResourceType, resource_id
 
@@ -165,6 +166,20 @@ class GCPDiscovery(GCPBase):
                         attributes={"ttl": rec.ttl, "values": list(rec.values)},
                     )
                 )
+        if want(T.BUCKET) and C.STORAGE in self.capabilities:
+            for b in self._gcs().list_buckets(project=self.project, retry=None):  # type: ignore[attr-defined]
+                if managed(b.labels):  # never a bucket cloudcore does not manage
+                    out.append(
+                        self._resource(
+                            T.BUCKET,
+                            b.name,
+                            {k: v for k, v in (b.labels or {}).items() if v is not None},
+                            b.name,
+                            state="available",
+                            created_at=_when(b.time_created),
+                            attributes={"versioning": bool(b.versioning_enabled)},
+                        )
+                    )
         if want(T.DNS_ZONE):
             for z in self.managed_zones():  # type: ignore[attr-defined]
                 labels = z._properties.get("labels") or {}

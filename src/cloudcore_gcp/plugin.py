@@ -15,7 +15,16 @@ def cloudcore_register_drivers(register: RegisterDriver) -> None:
         factory="cloudcore_gcp.provider:GCPProvider",
         extra="gcp",
         requires=("google.cloud.run_v2", "google.cloud.secretmanager_v1", "google.api_core"),
-        capabilities=("compute", "database", "cache", "dns", "waf", "secrets", "discovery"),
+        capabilities=(
+            "compute",
+            "database",
+            "cache",
+            "dns",
+            "waf",
+            "secrets",
+            "discovery",
+            "storage",
+        ),
         test_target="cloudcore_gcp.testing:fake_target",
         description="Google Cloud: Cloud Run, Cloud SQL, Memorystore, Cloud DNS, Cloud Armor, "
         "Secret Manager",

@@ -12,7 +12,9 @@ from .compute import GCPCompute
 from .database import GCPDatabase
 from .discovery import GCPDiscovery
 from .dns import GCPDNS
+from .readback import GCPReadback
 from .secrets import GCPSecrets
+from .storage import GCPStorage
 from .waf import GCPWAF
 
 __all__ = ["GCPProvider"]
@@ -21,9 +23,19 @@ C = Capability
 
 
 class GCPProvider(
-    GCPCompute, GCPDatabase, GCPCache, GCPDNS, GCPWAF, GCPSecrets, GCPDiscovery, GCPBase
+    GCPReadback,
+    GCPCompute,
+    GCPDatabase,
+    GCPCache,
+    GCPDNS,
+    GCPWAF,
+    GCPSecrets,
+    GCPStorage,
+    GCPDiscovery,
+    GCPBase,
 ):
-    """Google Cloud: Cloud Run v2, Cloud SQL, Memorystore, Cloud DNS, Cloud Armor, Secret Manager.
+    """Google Cloud: Cloud Run v2, Cloud SQL, Memorystore, Cloud DNS, Cloud Armor, Secret Manager,
+    Cloud Storage.
 
     Connect with ``cloudcore.connect("gcp", project="my-project", region="europe-west1")``.
     Options are those of :class:`~cloudcore_gcp._base.GCPBase`: ``project``, ``region`` (or
@@ -32,7 +44,9 @@ class GCPProvider(
     """
 
     name = "gcp"
-    capabilities = frozenset({C.COMPUTE, C.DATABASE, C.CACHE, C.DNS, C.WAF, C.SECRETS, C.DISCOVERY})
+    capabilities = frozenset(
+        {C.COMPUTE, C.DATABASE, C.CACHE, C.DNS, C.WAF, C.SECRETS, C.DISCOVERY, C.STORAGE}
+    )
     features = {
         C.COMPUTE: frozenset(
             {"images", "autoscaling", "health_check", "secrets_env", "endpoint", "logs"}
@@ -45,13 +59,16 @@ class GCPProvider(
         C.WAF: KNOWN_FEATURES[C.WAF],  # every portable rule kind and managed set
         C.SECRETS: frozenset({"versions", "read"}),
         C.DISCOVERY: frozenset({"tags", "schemas"}),
+        C.STORAGE: frozenset({"versioning", "presign", "lifecycle", "cors", "public"}),
     }
     unsupported_reasons = {
         "compute:commands": "Cloud Run runs container images: give an image (a command then "
         "overrides its entry point)",
         "dns:proxied": "Cloud DNS has no proxy mode; compose with cloudflare for proxied records",
-        "storage": "object storage (Cloud Storage) is not implemented by the gcp driver yet; "
-        "the memory driver has it",
+        "queues": "Pub/Sub queues are not implemented in the gcp driver yet; compose: "
+        "connect({'compute': 'gcp', 'queues': 'aws'})",
+        "jobs": "Cloud Scheduler jobs are not implemented in the gcp driver yet; compose: "
+        "connect({'compute': 'gcp', 'jobs': 'aws'})",
     }
 
     def _map_error(self, exc: Exception) -> CloudcoreError | None:

@@ -56,12 +56,35 @@ EXAMPLES: dict[str, dict[str, Any]] = {
         "tags": {"team": "core"},
     },
     "LifecycleRule": {"prefix": "tmp/", "expire_days": 7},
+    "QueueConfig": {"name": "jobs", "max_receives": 5, "tags": {"team": "core"}},
+    "OutgoingMessage": {  # the body is bytes: any byte is data, never refused
+        "body": b"\x00\n",
+        "attributes": {"kind": "resize"},
+        "group": "g1",
+        "dedup_id": "d-1",
+    },
+    "CommandTarget": {
+        "image": "ghcr.io/acme/report:1",
+        "command": ["report", "--daily"],
+        "env": {"MODE": "daily"},
+        "secrets": {"DB_PASSWORD": {"key": "db/password"}},
+    },
+    "HttpTarget": {"url": "https://api.example.com/tick", "method": "POST", "body": "{}"},
+    "JobConfig": {
+        "cron": "30 3 * * 1-5",
+        "timezone": "Europe/Berlin",
+        "target": {"kind": "command", "image": "ghcr.io/acme/report:1", "command": ["report"]},
+        "tags": {"team": "core"},
+    },
 }
 """A valid example of every input model (a new input model must add one here)."""
 
 OUTPUT_MODELS = {
     "BackupRef",
     "Bucket",
+    "Cache",
+    "DNSZone",
+    "Database",
     "ObjectInfo",
     "CacheEndpoint",
     "DatabaseEndpoint",
@@ -74,10 +97,22 @@ OUTPUT_MODELS = {
     "ServiceEvent",
     "ServiceStatus",
     "ServiceSummary",
+    "QueueInfo",
+    "QueueStats",
+    "Message",
+    "JobInfo",
+    "JobRun",
 }
 """Models drivers build from what providers return (not user input)."""
 
-FREE_TEXT = {("ServiceConfig", "env", "MODE"), *(("ServiceConfig", "command", i) for i in range(3))}
+FREE_TEXT = {
+    ("ServiceConfig", "env", "MODE"),
+    *(("ServiceConfig", "command", i) for i in range(3)),
+    ("CommandTarget", "env", "MODE"),
+    *(("CommandTarget", "command", i) for i in range(2)),
+    ("JobConfig", "target", "command", 0),
+    ("HttpTarget", "body"),
+}
 """Leaves that may hold a newline or a tab (an environment value): they still refuse NUL and
 the other control characters."""
 

@@ -1,8 +1,10 @@
 """The ``cloudcore`` command line.
 
-Every command that prints data takes ``--json``; connection options (``--provider``,
-``--profile``, ``-o KEY=VALUE``) go before or after the command name. Exit codes: 0 ok,
-1 provider error, 2 bad input, 3 unsupported, 4 not found, 5 driver missing or unknown.
+Every command that prints data takes ``--output table|json|yaml|text`` (``--json`` for short);
+connection options (``--provider``, ``--profile``, ``-o KEY=VALUE``) go before or after the
+command name. Exit codes: 0 ok, 1 provider error, 2 bad input, 3 unsupported, 4 not found,
+5 driver missing or unknown (``docs/cli.md``). Nothing here imports a driver or an SDK until a
+command needs it.
 """
 
 from __future__ import annotations
@@ -14,7 +16,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from ..errors import CloudcoreError
-from ._common import common_parser, connected, emit, report_error
+from ._common import common_parser, connected, emit, report_error, structured
+from ._help import finish
 
 __all__ = ["build_parser", "main"]
 
@@ -23,12 +26,15 @@ _EXTENSIONS = (
     "cloudcore.cli.conformance",
     "cloudcore.cli.tools",
     "cloudcore.cli.mcp",
+    "cloudcore.cli.completion",
+    "cloudcore.cli.stack",
+    "cloudcore.cli.migrate",
 )
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The full argument parser (exposed for docs and tests)."""
-    from . import compute, resources, storage
+    from . import compute, queues, resources, storage
 
     common = common_parser()
     parser = argparse.ArgumentParser(
@@ -55,6 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
     compute.add_parsers(sub, common)
     resources.add_parsers(sub, common)
     storage.add_parsers(sub, common)
+    queues.add_parsers(sub, common)
     for module_name in _EXTENSIONS:
         try:
             module = importlib.import_module(module_name)
@@ -64,6 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
             continue
         module.add_parser(sub, common)
     _plugin_commands(sub, common)
+    finish(parser)
     return parser
 
 
@@ -82,35 +90,36 @@ def _version() -> str:
 
 
 def drivers(args: argparse.Namespace) -> int:
-    """Each registered driver: capabilities, whether installed, how to install it."""
+    """Each registered driver: capabilities, whether installed, how to install it.
+
+    Reads only what the plugins registered (no driver or SDK is imported), except for
+    ``--output json|yaml``, which adds each installed driver's declared features and so imports
+    the driver classes.
+    """
     from ..registry import available_drivers, plugin_errors
 
+    full = structured(args)
     rows = []
     for name, info in available_drivers().items():
         missing = info.missing_module()
-        rows.append(
-            {
-                "name": name,
-                "description": info.description,
-                "capabilities": list(info.capabilities),
-                "features": _features(name) if missing is None else {},
-                "installed": missing is None,
-                "install": info.install_command if missing else None,
-                "missing_module": missing,
-                "plugin": info.plugin,
-                "test_target": info.test_target,
-            }
-        )
+        row: dict[str, Any] = {
+            "name": name,
+            "description": info.description,
+            "capabilities": list(info.capabilities),
+            "installed": missing is None,
+            "install": info.install_command if missing else None,
+            "missing_module": missing,
+            "plugin": info.plugin,
+            "test_target": info.test_target,
+        }
+        if full:
+            row["features"] = _features(name) if missing is None else {}
+        rows.append(row)
     errors = plugin_errors()
-    if getattr(args, "json", False):
+    if full:
         emit(args, {"drivers": rows, "plugin_errors": errors})
     else:
-        emit(
-            args,
-            rows,
-            columns=["name", "installed", "capabilities", "install", "description"],
-            title="cloudcore drivers",
-        )
+        emit(args, rows, columns=["name", "installed", "capabilities", "install", "description"])
         for name, err in errors.items():
             print(f"plugin {name!r} failed to load: {err}", file=sys.stderr)
     return 0
@@ -150,13 +159,25 @@ def schema(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the CLI; returns the exit code."""
+    """Run the CLI; returns the exit code (see ``cloudcore --help``)."""
+    words = list(sys.argv[1:] if argv is None else argv)
+    trailing: list[str] | None = None
+    if "--" in words:  # `deploy api --port 8000 -- python3 -m http.server`: the command, verbatim
+        cut = words.index("--")
+        words, trailing = words[:cut], words[cut + 1 :]
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(words)
     func = getattr(args, "func", None)
     if func is None:
-        parser.print_help()
+        parser.print_help(sys.stderr)
         return 2
+    if trailing is not None:
+        if not getattr(args, "accepts_trailing", False):
+            parser.error("'--' is only for `cloudcore deploy NAME [OPTIONS] -- COMMAND [ARG ...]`")
+        args.trailing = trailing
+    if getattr(args, "output", None) is None and getattr(args, "json", False):
+        args.output = "json"
+    args.json = structured(args)  # for plugin commands that read args.json
     try:
         code: int = func(args)
         return code

@@ -5,8 +5,9 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
@@ -18,14 +19,32 @@ from ..errors import (
     NotFound,
     Unsupported,
 )
+from ._output import FORMATS, emit, output_format, structured, to_jsonable
 
 if TYPE_CHECKING:
     from ..protocol import CloudProvider
 
+__all__ = [
+    "EXIT_CODES",
+    "FORMATS",
+    "common_parser",
+    "connect_from",
+    "connected",
+    "emit",
+    "exit_code",
+    "for_cli",
+    "output_format",
+    "parse_pairs",
+    "progress",
+    "report_error",
+    "structured",
+    "to_jsonable",
+]
+
 MEMORY_STATE = os.path.join(".cloudcore", "memory.json")
 """Where the CLI keeps the memory driver's state, so separate invocations share it."""
 
-EXIT_CODES: dict[type[CloudcoreError], int] = {
+EXIT_CODES: dict[type[CloudcoreError], int] = {  # documented in docs/cli.md
     ConfigurationError: 2,
     Unsupported: 3,
     NotFound: 4,
@@ -54,7 +73,14 @@ def common_parser() -> argparse.ArgumentParser:
         help="driver option (repeatable), e.g. -o region=us-east-1",
     )
     g.add_argument(
-        "--json", action="store_true", default=argparse.SUPPRESS, help="print JSON (for scripts)"
+        "--output",
+        choices=FORMATS,
+        default=argparse.SUPPRESS,
+        metavar="FORMAT",
+        help="table (default), json, yaml or text (tab-separated); default: CLOUDCORE_OUTPUT",
+    )
+    g.add_argument(
+        "--json", action="store_true", default=argparse.SUPPRESS, help="same as --output json"
     )
     return p
 
@@ -114,87 +140,120 @@ def connected(args: argparse.Namespace) -> Iterator[CloudProvider]:
         cloud.close()
 
 
-def to_jsonable(value: Any) -> Any:
-    """Models, lists and mappings to plain JSON-able data (SecretStr stays masked)."""
-    from pydantic import BaseModel, SecretStr
-
-    if isinstance(value, BaseModel):
-        return value.model_dump(mode="json")
-    if isinstance(value, SecretStr):
-        return str(value)
-    if isinstance(value, Mapping):
-        return {str(k): to_jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple | set | frozenset | Iterator):
-        return [to_jsonable(v) for v in value]
-    return value
-
-
-def emit(
-    args: argparse.Namespace,
-    data: Any,
-    *,
-    columns: Sequence[str] | None = None,
-    title: str | None = None,
-) -> None:
-    """Print ``data`` as JSON (``--json``) or for humans (a table for lists of records)."""
-    plain = to_jsonable(data)
-    if getattr(args, "json", False):
-        print(json.dumps(plain, indent=2, sort_keys=True, default=str))
-        return
-    if isinstance(plain, list) and plain and all(isinstance(r, dict) for r in plain):
-        table(plain, columns or list(plain[0]), title=title)
-    elif isinstance(plain, dict):
-        table([{"field": k, "value": v} for k, v in plain.items()], ["field", "value"], title=title)
-    elif isinstance(plain, list):
-        for item in plain:
-            print(item)
-        if not plain:
-            print("(none)")
-    elif plain is not None:
-        print(plain)
-
-
-def _cell(value: Any) -> str:
-    if isinstance(value, list | tuple):
-        return ", ".join(_cell(v) for v in value)
-    if isinstance(value, dict):
-        return ", ".join(f"{k}={_cell(v)}" for k, v in value.items())
-    return "" if value is None else str(value)
-
-
-def table(
-    rows: Iterable[Mapping[str, Any]], columns: Sequence[str], title: str | None = None
-) -> None:
-    """Render rows as a rich table on stdout."""
-    from rich.console import Console
-    from rich.table import Table
-
-    t = Table(title=title, show_lines=False)
-    for col in columns:
-        t.add_column(col, overflow="fold")
-    for row in rows:
-        t.add_row(*(_cell(row.get(c)) for c in columns))
-    Console().print(t)
-
-
 @contextmanager
 def progress(args: argparse.Namespace, message: str) -> Iterator[None]:
-    """A spinner on stderr for long work, when stderr is a terminal and output is not JSON."""
-    if getattr(args, "json", False) or not sys.stderr.isatty():
+    """Show long work as it goes, on stderr (nothing with ``--output json|yaml``).
+
+    On a terminal: a spinner whose text names the write the driver is making now. Otherwise (CI
+    logs, pipes): a timestamped line at the start, one per write the driver makes (service and
+    API operation, from the ``cloudcore_api_call`` hook: never a value), and one at the end.
+    """
+    if structured(args):
         yield
         return
-    from rich.console import Console
+    import time
 
-    with Console(stderr=True).status(message):
-        yield
+    from ..registry import plugin_manager
+
+    started = time.monotonic()
+    tty = sys.stderr.isatty()
+    status: Any = None
+    pm = plugin_manager()
+
+    class _Steps:
+        @staticmethod
+        def cloudcore_api_call(event: Any) -> None:
+            if not event.mutating:
+                return
+            step = f"{event.service} {event.operation}"
+            if status is not None:
+                status.update(f"{message} ({step})")
+            elif not tty:
+                _stamp(f"  {step}")
+
+    from ..hookspecs import hookimpl
+
+    hookimpl(_Steps.cloudcore_api_call)
+    steps = _Steps()
+    pm.register(steps)
+    try:
+        if tty:
+            from rich.console import Console
+            from rich.markup import escape
+
+            message = escape(message)
+            with Console(stderr=True).status(message) as status:
+                yield
+        else:
+            _stamp(message)
+            yield
+            _stamp(f"done: {message.rstrip('. ')} ({time.monotonic() - started:.1f} s)")
+    finally:
+        pm.unregister(steps)
+
+
+def _stamp(message: str) -> None:
+    import time
+
+    print(f"{time.strftime('%H:%M:%S')} {message}", file=sys.stderr, flush=True)
+
+
+def exit_code(exc: CloudcoreError) -> int:
+    """The exit status for ``exc`` (see :data:`EXIT_CODES`; any other provider error is 1)."""
+    return next((c for t, c in EXIT_CODES.items() if isinstance(exc, t)), 1)
 
 
 def report_error(args: argparse.Namespace, exc: CloudcoreError) -> int:
     """Print a cloudcore error for humans (or as JSON) and return the exit code."""
-    code = next((c for t, c in EXIT_CODES.items() if isinstance(exc, t)), 1)
-    if getattr(args, "json", False):
-        body = {"error": {"kind": exc.kind, "message": str(exc), "retryable": exc.retryable}}
+    code = exit_code(exc)
+    message = for_cli(str(exc))
+    hint = _did_you_mean(exc)
+    if structured(args):
+        body: dict[str, Any] = {
+            "error": {"kind": exc.kind, "message": message, "retryable": exc.retryable}
+        }
+        if hint:
+            body["error"]["hint"] = hint
+        body["error"]["exit_code"] = code
         print(json.dumps(body, indent=2), file=sys.stderr)
     else:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {message}", file=sys.stderr)
+        if hint:
+            print(f"hint: {hint}", file=sys.stderr)
     return code
+
+
+_PASS_OPTION = re.compile(r"\bpass (\w+)=")
+_CONNECT_MAPPING = re.compile(r"connect\((\{[^()]*\})\)")
+
+
+def for_cli(message: str) -> str:
+    """Advice written for Python callers, said the command line's way: ``pass region=`` becomes
+    ``-o region=VALUE``, ``connect({...})`` a composition profile in ``cloudcore.toml``."""
+    message = _PASS_OPTION.sub(r"pass -o \1=VALUE (or \1 in the profile)", message)
+    return _CONNECT_MAPPING.sub(_toml_profile, message)
+
+
+def _toml_profile(match: re.Match[str]) -> str:
+    import ast
+
+    try:
+        mapping = ast.literal_eval(match.group(1))
+    except (ValueError, SyntaxError):
+        return match.group(0)
+    if not isinstance(mapping, dict):
+        return match.group(0)
+    table = ", ".join(f"{k} = {json.dumps(str(v))}" for k, v in mapping.items())
+    return f"a cloudcore.toml profile with provider = {{ {table} }}"
+
+
+def _did_you_mean(exc: CloudcoreError) -> str | None:
+    if isinstance(exc, DriverNotFound):
+        import difflib
+
+        close = difflib.get_close_matches(exc.name.lower(), exc.known, n=1, cutoff=0.5)
+        if close:
+            return f"did you mean --provider {close[0]}? (`cloudcore drivers` lists them all)"
+    if isinstance(exc, DriverNotInstalled) and exc.install_command:
+        return f"{exc.install_command}, then `cloudcore drivers` shows it installed"
+    return None

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigurationError
-from ._common import connected, emit, parse_pairs, progress
+from ._common import connected, emit, parse_pairs, progress, structured
 
 
 def add_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
@@ -16,7 +16,13 @@ def add_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
     p.add_argument("name")
     p.add_argument("--config", type=Path, help="ServiceConfig as a JSON file (flags override it)")
     p.add_argument("--image")
-    p.add_argument("--command", nargs="+", metavar="ARG", help="command and arguments (last)")
+    p.add_argument(
+        "--command",
+        nargs="+",
+        metavar="ARG",
+        help="command and arguments; for arguments starting with '-' put the command last, "
+        "after '--' instead: deploy api --port 8000 -- python3 -m http.server",
+    )
     p.add_argument("--port", type=int)
     p.add_argument("--cpu", type=float, help="vCPU per replica (0.25, 1, 2)")
     p.add_argument("--memory", type=int, help="MiB per replica")
@@ -26,7 +32,7 @@ def add_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
     p.add_argument("--health-path", help="HTTP path of the health check")
     p.add_argument("--autoscale", metavar="MIN:MAX:CPU%", help="e.g. 1:4:70")
     p.add_argument("--tag", action="append", metavar="KEY=VALUE")
-    p.set_defaults(func=deploy)
+    p.set_defaults(func=deploy, accepts_trailing=True)
 
     p = sub.add_parser("scale", parents=[common], help="set a service's replica count")
     p.add_argument("name")
@@ -64,6 +70,14 @@ def service_config(args: argparse.Namespace) -> Any:
         value = getattr(args, key)
         if value is not None:
             base[key] = value
+    trailing = getattr(args, "trailing", None)
+    if trailing is not None:
+        if args.command is not None or not trailing:
+            raise ConfigurationError(
+                "give the command either after '--' or with --command, not both (nor neither)",
+                field="command",
+            )
+        base["command"] = trailing
     if args.env:
         base["env"] = {**base.get("env", {}), **parse_pairs(args.env, "env")}
     if args.secret:
@@ -81,6 +95,9 @@ def service_config(args: argparse.Namespace) -> Any:
         except ValueError:
             raise ConfigurationError("--autoscale: numbers expected", field="autoscale") from None
         base["autoscaling"] = {"min_replicas": low, "max_replicas": high, "cpu_target_percent": cpu}
+    auto = base.get("autoscaling")
+    if isinstance(auto, dict) and "replicas" not in base and "min_replicas" in auto:
+        base["replicas"] = auto["min_replicas"]  # start at the lower bound unless told otherwise
     return ServiceConfig.model_validate(base)
 
 
@@ -95,7 +112,7 @@ def deploy(args: argparse.Namespace) -> int:
 def status(args: argparse.Namespace) -> int:
     with connected(args) as cloud:
         st = cloud.get_service_status(args.name)
-    if getattr(args, "json", False):
+    if structured(args):
         emit(args, st)
     else:
         data = st.model_dump(mode="json")
@@ -116,11 +133,19 @@ def services(args: argparse.Namespace) -> int:
 def logs(args: argparse.Namespace) -> int:
     with connected(args) as cloud:
         entries = cloud.get_logs(args.name, limit=args.limit)
-    if getattr(args, "json", False):
+    if structured(args):
         emit(args, entries)
     else:
         for e in entries:
             print(f"{e.time.isoformat()} {e.source or ''} {e.message}")
+    return 0
+
+
+def _read(args: argparse.Namespace, method: str, *params: Any) -> int:
+    """A read: no progress lines (it is quick, and its output is often piped)."""
+    with connected(args) as cloud:
+        result = getattr(cloud, method)(*params)
+    emit(args, result)
     return 0
 
 

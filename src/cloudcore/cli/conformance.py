@@ -7,7 +7,9 @@ and torn down by the run). Without it, the suite connects with the driver's norm
 KEY=VALUE`` -- and creates and deletes real (small, ``cct``-prefixed) resources there.
 
 Exit status: 0 when every capability the driver declares passes (and nothing failed), 1 when a
-test failed, 2 on bad usage or when the run itself broke, 5 for an unknown driver.
+test failed, 2 on bad usage or when the run itself broke, 5 for an unknown driver or when what the
+run needs is not installed: the suite needs pytest and jsonschema, and ``--fake`` needs what the
+driver's stand-in runs on (moto for aws) -- ``pip install 'cloudcore[testing]'`` installs them.
 """
 
 from __future__ import annotations
@@ -86,6 +88,26 @@ def _pairs(items: Sequence[str] | None, what: str) -> dict[str, Any]:
     return out
 
 
+SUITE_REQUIRES = ("pytest", "jsonschema")
+"""Modules the suite itself runs on (the ``testing`` extra)."""
+
+
+def _missing_for_run(info: Any, *, fake: bool) -> str | None:
+    """The first module the run needs that is not installed (checked without importing it)."""
+    import importlib.util
+
+    needed = list(SUITE_REQUIRES)
+    if fake:
+        needed += [str(m) for m in info.metadata.get("test_requires", ())]
+    for module in needed:
+        try:
+            if importlib.util.find_spec(module) is None:
+                return module
+        except (ImportError, ValueError):
+            return module
+    return None
+
+
 def main(args: argparse.Namespace) -> int:
     """Run the suite as ``args`` say; print the matrix; return the exit status."""
     from ..errors import CloudcoreError, DriverNotFound
@@ -95,6 +117,15 @@ def main(args: argparse.Namespace) -> int:
 
     try:
         info = get_driver(args.name)
+        missing = _missing_for_run(info, fake=args.fake)
+        if missing:
+            print(
+                f"error: `cloudcore conformance {info.name}{' --fake' if args.fake else ''}` "
+                f"needs the module {missing!r}, which is not installed; install it with: "
+                "pip install 'cloudcore[testing]'",
+                file=sys.stderr,
+            )
+            return 5
         if args.fake and not info.test_target:
             print(f"driver {info.name!r} registers no test target", file=sys.stderr)
             return 2

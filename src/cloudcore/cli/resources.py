@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigurationError
-from ._common import connected, emit, progress
-from .compute import _simple
+from ._common import connected, emit, progress, structured
+from .compute import _read, _simple
 
 
 def _group(sub: Any, name: str, help: str) -> Any:
@@ -32,10 +32,10 @@ def add_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
     p.add_argument("--reveal", action="store_true", help="print the value itself")
     p.set_defaults(func=secret_get)
     p = s.add_parser("list", parents=[common], help="secret names (never values)")
-    p.set_defaults(func=lambda a: _simple(a, "list_secrets"))
+    p.set_defaults(func=lambda a: _read(a, "list_secrets"))
     p = s.add_parser("versions", parents=[common], help="a secret's versions")
     p.add_argument("key")
-    p.set_defaults(func=lambda a: _simple(a, "list_secret_versions", a.key))
+    p.set_defaults(func=lambda a: _read(a, "list_secret_versions", a.key))
     p = s.add_parser("delete", parents=[common], help="delete a secret and its versions")
     p.add_argument("key")
     p.set_defaults(func=lambda a: _simple(a, "delete_secret", a.key))
@@ -67,7 +67,7 @@ def add_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
     w = _group(sub, "waf", "WAF rule sets")
     p = w.add_parser("get", parents=[common], help="the managed rule set")
     p.add_argument("--target")
-    p.set_defaults(func=lambda a: _simple(a, "get_waf_rules", a.target))
+    p.set_defaults(func=lambda a: _read(a, "get_waf_rules", a.target))
     p = w.add_parser("apply", parents=[common], help="replace the rule set from a JSON file")
     p.add_argument("file", type=Path)
     p.add_argument("--target")
@@ -85,7 +85,7 @@ def add_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
     p.set_defaults(func=lambda a: _simple(a, "backup_database", a.name))
     p = b.add_parser("backups", parents=[common], help="list a database's backups")
     p.add_argument("name")
-    p.set_defaults(func=lambda a: _simple(a, "list_backups", a.name))
+    p.set_defaults(func=lambda a: _read(a, "list_backups", a.name))
     p = b.add_parser("restore", parents=[common], help="restore a backup into a new database")
     p.add_argument("backup_id")
     p.add_argument("new_name")
@@ -121,11 +121,19 @@ def secret_set(args: argparse.Namespace) -> int:
 
 
 def secret_get(args: argparse.Namespace) -> int:
+    """Masked unless ``--reveal``: then the value alone (table/text) or ``{"key", "value"}``.
+
+    Without ``--reveal`` a script asking for JSON gets no ``value`` field at all (a mask it could
+    take for the value would be worse than nothing), only ``revealed: false``.
+    """
     with connected(args) as cloud:
         value = cloud.get_secret(args.key, args.version)
     if args.reveal:
         shown = value.get_secret_value()
-        emit(args, {"key": args.key, "value": shown} if getattr(args, "json", False) else shown)
+        structured_out = structured(args)
+        emit(args, {"key": args.key, "value": shown} if structured_out else shown)
+    elif structured(args):
+        emit(args, {"key": args.key, "revealed": False, "hint": "use --reveal to include value"})
     else:
         emit(args, {"key": args.key, "value": str(value), "hint": "use --reveal to print it"})
     return 0

@@ -11,7 +11,6 @@ reaches the destination file.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import uuid
@@ -19,7 +18,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from ..errors import ConfigurationError
-from ._common import connected, emit, parse_pairs
+from ._common import connected, emit, parse_pairs, structured
 from ._transfer import ProgressReader, human_bytes, progress_for
 
 __all__ = ["SCHEME", "add_parsers", "split_object"]
@@ -94,7 +93,7 @@ def ls(args: argparse.Namespace) -> int:
     with connected(args) as cloud:
         if not args.path:
             buckets = cloud.list_buckets()
-            if getattr(args, "json", False):
+            if structured(args):
                 emit(args, buckets)
                 return 0
             rows = [
@@ -110,7 +109,7 @@ def ls(args: argparse.Namespace) -> int:
             return 0
         bucket, prefix = split_object(args.path, key_required=False)
         objects = list(cloud.list_objects(bucket, prefix or None))
-    if getattr(args, "json", False):
+    if structured(args):
         emit(args, objects)
         return 0
     rows = [
@@ -164,7 +163,7 @@ def cp(args: argparse.Namespace) -> int:
 
 
 def _report(args: argparse.Namespace, text: str, info: Any) -> None:
-    if getattr(args, "json", False):
+    if structured(args):
         emit(args, info)
     else:
         print(
@@ -250,8 +249,8 @@ def presign(args: argparse.Namespace) -> int:
     method: Literal["GET", "PUT"] = "PUT" if args.put else "GET"
     with connected(args) as cloud:
         url = cloud.presign(bucket, key, method, args.expires, args.content_type)
-    if getattr(args, "json", False):
-        print(json.dumps({"url": url, "method": method, "expires_in": args.expires}, indent=2))
+    if structured(args):
+        emit(args, {"url": url, "method": method, "expires_in": args.expires})
     else:
         print(url)
     return 0
@@ -278,7 +277,7 @@ def mb(args: argparse.Namespace) -> int:
     )
     with connected(args) as cloud:
         bucket = cloud.create_bucket(config)
-    emit(args, bucket.model_dump(mode="json") if getattr(args, "json", False) else bucket.config)
+    emit(args, bucket.model_dump(mode="json") if structured(args) else bucket.config)
     return 0
 
 

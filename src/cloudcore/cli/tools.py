@@ -35,7 +35,9 @@ def add_parser(sub: Any, common: argparse.ArgumentParser | None = None) -> None:
     p.add_argument(
         "--allow-secret-values", action="store_true", help="include get_secret (returns values)"
     )
-    p.add_argument("--output", metavar="FILE", help="write to FILE instead of stdout")
+    p.add_argument(
+        "--out-file", metavar="FILE", help="write to FILE instead of stdout (always JSON)"
+    )
     p.set_defaults(func=main)
 
 
@@ -51,8 +53,8 @@ def main(args: argparse.Namespace) -> int:
             allow_secret_values=args.allow_secret_values,
         )
     text = json.dumps(doc, indent=2, sort_keys=True)
-    if args.output:
-        with open(args.output, "w", encoding="utf-8") as fh:
+    if args.out_file:
+        with open(args.out_file, "w", encoding="utf-8") as fh:
             fh.write(text + "\n")
     else:
         print(text)

@@ -190,6 +190,8 @@ _TIGHTEN: dict[str, Callable[[dict[str, Any]], None]] = {
     "ServiceConfig": _service,
     "DatabaseConfig": _named,
     "CacheConfig": _named,
+    "QueueConfig": _named,
+    "JobConfig": _named,
     "DNSRecord": _record,
     "IPRule": _ip_rule,
     "GeoRule": _geo_rule,
@@ -304,9 +306,19 @@ def filter_for(schema: dict[str, Any], provider: CloudProvider) -> None:
             action = prop_of(node, "action")
             if action is not None and "enum" in action:
                 action["enum"] = [a for a in action["enum"] if a != "challenge"]
+        elif title == "QueueConfig":
+            for field, feature in (("max_receives", "dead_letter"), ("fifo", "fifo")):
+                if not has(Capability.QUEUES, feature):
+                    drop_property(node, field)
+        elif title == "OutgoingMessage" and not has(Capability.QUEUES, "delay"):
+            drop_property(node, "delay_seconds")
         for key in ("oneOf", "anyOf"):
             branches = node.get(key)
-            if isinstance(branches, list) and any(_kind_of(b) for b in branches):
+            kinds = {_kind_of(b) for b in branches} if isinstance(branches, list) else set()
+            if kinds and kinds <= {"command", "http"}:
+                assert isinstance(branches, list)
+                node[key] = [b for b in branches if has(Capability.JOBS, str(_kind_of(b)))]
+            elif isinstance(branches, list) and any(_kind_of(b) for b in branches):
                 node[key] = [
                     b
                     for b in branches

@@ -40,9 +40,10 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, SecretStr, ValidationError
 
-from ..capabilities import OPERATIONS, OperationInfo
+from ..capabilities import OPERATIONS, Capability, OperationInfo
 from ..errors import CloudcoreError, ConfigurationError, PermissionDenied, Unsupported
-from ._storage import NOT_TOOLS, object_for_tool, objects_for_tool
+from ._storage import NOT_TOOLS as _STORAGE_NOT_TOOLS
+from ._storage import object_for_tool, objects_for_tool
 from .schemas import (
     SEMANTIC_RULES,
     applicable_types,
@@ -54,6 +55,16 @@ from .schemas import (
 
 if TYPE_CHECKING:
     from ..protocol import CloudProvider
+
+NOT_YET_TOOLS = frozenset(
+    name
+    for name, info in OPERATIONS.items()
+    if info.capability in (Capability.QUEUES, Capability.JOBS)
+)
+"""Queue and job operations are not tools yet: message bodies are bytes, which a tool carries
+only as ``{"text"}``/``{"base64"}`` content (as ``put_object`` does), and their parameter
+schemas must first say exactly what the models check (cron subset, receipts)."""
+NOT_TOOLS = _STORAGE_NOT_TOOLS | NOT_YET_TOOLS
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -325,6 +336,10 @@ def call_tool(
     info = OPERATIONS.get(name)
     if info is None:
         return _error(ConfigurationError(f"unknown tool {name!r}", field="name"))
+    if name in NOT_YET_TOOLS:
+        return _error(
+            PermissionDenied(f"{name} is not offered as a tool yet (use the library or the CLI)")
+        )
     if name in NOT_TOOLS:
         return _error(
             PermissionDenied(

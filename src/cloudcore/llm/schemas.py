@@ -52,6 +52,8 @@ from ..models import (
     WAFRule,
     WAFRuleSet,
 )
+from ..models.jobs import JobConfig
+from ..models.queues import QueueConfig
 from ..models.secrets import SecretVersion
 from ..models.storage import BucketConfig
 from ._jsonschema import (
@@ -135,6 +137,8 @@ _NameParam = Annotated[
 _FqdnParam = Annotated[str, Field(pattern=FQDN_PATTERN, max_length=253)]
 _PARAM_TYPES: dict[str, Any] = {
     "name": _NameParam,
+    "queue": _NameParam,
+    "dead_letter_queue": _NameParam,
     "new_name": _NameParam,
     "replicas": Annotated[int, Field(ge=0, le=1000)],
     "limit": Annotated[int, Field(ge=1, le=10_000)],
@@ -177,25 +181,29 @@ CONFIG_MODELS: dict[ResourceType, type[BaseModel]] = {
     ResourceType.WAF_POLICY: WAFRuleSet,
     ResourceType.SECRET: SecretVersion,
     ResourceType.BUCKET: BucketConfig,
+    ResourceType.QUEUE: QueueConfig,
+    ResourceType.JOB: JobConfig,
 }
 """The model describing each resource type's configuration (a secret's never has its value)."""
 
 OPERATIONS_BY_TYPE: dict[ResourceType, tuple[str, ...]] = {
     ResourceType.SERVICE: (
         "get_service_status",
+        "get_service_config",
         "scale_service",
         "deploy_service",
         "get_logs",
         "delete_service",
     ),
     ResourceType.DATABASE: (
+        "get_database",
         "backup_database",
         "list_backups",
         "provision_database",
         "delete_database",
     ),
     ResourceType.BACKUP: ("restore_database",),
-    ResourceType.CACHE: ("provision_cache", "delete_cache"),
+    ResourceType.CACHE: ("get_cache", "provision_cache", "delete_cache"),
     ResourceType.DNS_ZONE: ("list_dns_records", "upsert_dns_records", "create_dns_record"),
     ResourceType.DNS_RECORD: ("upsert_dns_records", "delete_dns_record"),
     ResourceType.WAF_POLICY: ("get_waf_rules", "configure_waf"),
@@ -217,6 +225,8 @@ OPERATIONS_BY_TYPE: dict[ResourceType, tuple[str, ...]] = {
         "create_bucket",
         "delete_bucket",
     ),
+    ResourceType.QUEUE: ("get_queue", "queue_stats", "create_queue", "purge_queue", "delete_queue"),
+    ResourceType.JOB: ("get_job", "list_job_runs", "schedule_job", "run_job", "delete_job"),
 }
 """Protocol operations that apply to each resource type."""
 
@@ -225,6 +235,7 @@ METRICS_BY_TYPE: dict[ResourceType, tuple[str, ...]] = {
     ResourceType.DATABASE: ("cpu_utilization", "connections", "free_storage_bytes"),
     ResourceType.CACHE: ("cpu_utilization", "memory_usage_bytes", "connections"),
     ResourceType.WAF_POLICY: ("allowed_requests", "blocked_requests"),
+    ResourceType.QUEUE: ("visible_messages", "in_flight_messages", "oldest_message_age_seconds"),
 }
 """Portable metric names per resource type (drivers list what they really offer per resource)."""
 
@@ -238,6 +249,8 @@ RELATIONSHIPS_BY_TYPE: dict[ResourceType, tuple[ResourceType, ...]] = {
     ResourceType.WAF_POLICY: (),
     ResourceType.SECRET: (),
     ResourceType.BUCKET: (),
+    ResourceType.QUEUE: (ResourceType.QUEUE,),  # its dead-letter queue, or the queue it serves
+    ResourceType.JOB: (),
 }
 """Types a resource of each type may relate to (a database's backups and password secret...)."""
 
@@ -249,6 +262,9 @@ OPERATION_FEATURES: dict[str, tuple[Capability, tuple[str, ...]]] = {
     "get_secret": (Capability.SECRETS, ("read",)),
     "list_secret_versions": (Capability.SECRETS, ("versions",)),
     "presign": (Capability.STORAGE, ("presign",)),
+    "redrive": (Capability.QUEUES, ("dead_letter", "redrive")),
+    "run_job": (Capability.JOBS, ("run_now",)),
+    "list_job_runs": (Capability.JOBS, ("runs",)),
 }
 """Features an operation needs beyond its capability (the core raises Unsupported without)."""
 

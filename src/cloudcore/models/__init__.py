@@ -39,6 +39,9 @@ from .discovery import (
     resource_id,
 )
 from .dns import DNSRecord, RecordType, infer_record, normalize_fqdn, zone_for
+from .jobs import CommandTarget, HttpTarget, JobConfig, JobInfo, JobRun
+from .queues import Message, OutgoingMessage, QueueConfig, QueueInfo, QueueStats
+from .readback import Cache, Database, DNSZone
 from .secrets import SecretVersion
 from .storage import Bucket, BucketConfig, LifecycleRule, ObjectInfo
 from .waf import (
@@ -61,24 +64,37 @@ __all__ = [
     "BackupRef",
     "Bucket",
     "BucketConfig",
+    "Cache",
     "CacheConfig",
     "CacheEndpoint",
+    "CommandTarget",
     "DNSRecord",
+    "DNSZone",
+    "Database",
     "DatabaseConfig",
     "DatabaseEndpoint",
     "DeploymentResult",
     "GeoRule",
     "HealthCheck",
+    "HttpTarget",
     "IPRule",
+    "JobConfig",
+    "JobInfo",
+    "JobRun",
     "LifecycleRule",
     "LogEntry",
     "ManagedRule",
     "ManagedSet",
+    "Message",
     "Model",
     "Name",
     "ObjectInfo",
     "OperationSchema",
+    "OutgoingMessage",
     "PathRule",
+    "QueueConfig",
+    "QueueInfo",
+    "QueueStats",
     "RateLimitRule",
     "RecordType",
     "Resource",

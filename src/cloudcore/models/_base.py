@@ -106,6 +106,14 @@ def validate_name(value: str, field: str = "name") -> str:
         raise ConfigurationError(f"{field}: {exc} (got {value!r})", field=field) from None
 
 
+def field_error(field: str, message: str) -> ConfigurationError:
+    """An error a model validator raises to name ``field`` (not ``(model)``) in the
+    :class:`ConfigurationError` the model raises."""
+    error = ConfigurationError(f"{field}: {message}", field=field)
+    error.problems = [(field, message)]  # type: ignore[attr-defined]
+    return error
+
+
 def _fail_type(value: object) -> str:
     raise ValueError(f"must be a string, not {type(value).__name__}")
 

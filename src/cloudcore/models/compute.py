@@ -14,6 +14,40 @@ from ._base import Extras, Model, Name, Port, Tags, Text, Token, UrlPath, utcnow
 _ENV_RE = re.compile(r"\A[A-Za-z_][A-Za-z0-9_]*\Z")
 
 
+# An OCI image reference, the grammar of github.com/distribution/reference (reference.go):
+#   reference := name [ ":" tag ] [ "@" digest ]
+#   name := [domain "/"] path-component ["/" path-component]*
+#   domain := domain-component ["." domain-component]* [":" port] (or a bracketed IPv6 address)
+#   path-component := [a-z0-9]+ (separator [a-z0-9]+)*   separator := [_.] | "__" | "-"+
+#   tag := [A-Za-z0-9_][A-Za-z0-9_.-]{0,127}   digest := algorithm ":" hex(32+)
+# Matched whole (fullmatch): a reference never starts with "-", so it can never be read as an
+# option by a container runtime, and no whitespace or control character can reach a command.
+_DOMAIN_COMPONENT = r"(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])"
+_DOMAIN = rf"(?:{_DOMAIN_COMPONENT}(?:\.{_DOMAIN_COMPONENT})*|\[[a-fA-F0-9:]+\])(?::[0-9]+)?"
+_PATH_COMPONENT = r"[a-z0-9]+(?:(?:[_.]|__|-+)[a-z0-9]+)*"
+_IMAGE_NAME = rf"(?:{_DOMAIN}/)?{_PATH_COMPONENT}(?:/{_PATH_COMPONENT})*"
+_IMAGE_RE = re.compile(
+    rf"{_IMAGE_NAME}(?::[A-Za-z0-9_][A-Za-z0-9_.-]{{0,127}})?"
+    r"(?:@[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,})?",
+    re.ASCII,
+)
+
+
+IMAGE_SCHEMA_PATTERN = "^" + _IMAGE_RE.pattern + "$"
+"""The same grammar as a JSON Schema ``pattern`` (ECMA-262 reads it the same)."""
+
+
+def check_image(value: str) -> str:
+    """An OCI image reference (``name[:tag][@digest]``, see :data:`_IMAGE_RE`), matched whole."""
+    if _IMAGE_RE.fullmatch(value) is None:
+        raise ValueError(
+            "an image reference is [registry/]path[:tag][@digest]: lowercase path components "
+            "of letters, digits and '._-', a tag of up to 128 characters of [A-Za-z0-9_.-] "
+            "(e.g. 'nginx:1.27', 'ghcr.io/acme/api@sha256:<64 hex>'); it never starts with '-'"
+        )
+    return value
+
+
 def _check_env(value: dict[str, str]) -> dict[str, str]:
     for key in value:
         if not _ENV_RE.fullmatch(key):
@@ -118,7 +152,15 @@ class ServiceConfig(Model):
     """
 
     image: (
-        Annotated[str, Field(min_length=1, max_length=1024, pattern=r"^[^\s\x00-\x1f\x7f]+$")]
+        Annotated[
+            str,
+            Field(
+                min_length=1,
+                max_length=1024,
+                json_schema_extra={"pattern": IMAGE_SCHEMA_PATTERN},
+            ),
+            AfterValidator(check_image),
+        ]
         | None
     ) = None
     command: tuple[Annotated[Text, Field(max_length=4096)], ...] | None = None

@@ -24,6 +24,8 @@ class ResourceType(StrEnum):
     WAF_POLICY = "waf_policy"
     SECRET = "secret"
     BUCKET = "bucket"
+    QUEUE = "queue"
+    JOB = "job"
 
 
 _ID_RE = re.compile(r"\Acloudcore:([a-z0-9_-]+):([^:\x00-\x1f]*):([a-z_]+)/([^\x00-\x1f]+)\Z")

@@ -8,7 +8,8 @@ data, and implement the ``_`` methods of what they declare. Nothing else.
 
 Layout: :mod:`._core` holds what every provider shares (meta, retries, error mapping, events);
 each capability has one module (``compute``, ``database``, ``cache``, ``dns``, ``waf``,
-``secrets``, ``storage``, ``discovery``) holding its protocol, its public methods with the default driver
+``secrets``, ``storage``, ``queues``, ``jobs``,
+``discovery``) holding its protocol, its public methods with the default driver
 hooks, and its routing in a composition. Adding a capability adds a module and one base class
 below, in :class:`cloudcore.CloudProvider` and in :class:`cloudcore.CompositeProvider`.
 """
@@ -21,6 +22,8 @@ from .compute import ComputeMethods
 from .database import DatabaseMethods
 from .discovery import DiscoveryMethods
 from .dns import DNSMethods
+from .jobs import JobsMethods
+from .queues import QueuesMethods
 from .secrets import SecretsMethods
 from .storage import StorageMethods
 from .waf import WAFMethods
@@ -36,6 +39,8 @@ class BaseProvider(
     WAFMethods,
     SecretsMethods,
     StorageMethods,
+    QueuesMethods,
+    JobsMethods,
     DiscoveryMethods,
     ProviderCore,
 ):
@@ -49,6 +54,8 @@ class BaseProvider(
         unsupported_reasons: Why something is missing, keyed ``"dns"`` or ``"waf:geo"``.
         token_safe_operations: Non-idempotent operations this driver makes safe to retry with
             the per-call idempotency token (``cloudcore.current_call().token``).
+        readback_gaps: Config fields it cannot read back, with the reason, keyed
+            ``"<capability>:<field path>"``.
 
     Args:
         region: Region or location, where the provider has them.
@@ -64,6 +71,8 @@ CAPABILITY_METHODS: tuple[type[ProviderCore], ...] = (
     WAFMethods,
     SecretsMethods,
     StorageMethods,
+    QueuesMethods,
+    JobsMethods,
     DiscoveryMethods,
 )
 """The capability mixins of :class:`BaseProvider`, in protocol order (docs are generated

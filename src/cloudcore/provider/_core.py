@@ -52,6 +52,9 @@ class ProviderCore:
         unsupported_reasons: Why something is missing, keyed ``"dns"`` or ``"waf:geo"``.
         token_safe_operations: Non-idempotent operations this driver makes safe to retry with
             the per-call idempotency token (``cloudcore.current_call().token``).
+        readback_gaps: Config fields the driver cannot read back, each with the reason, keyed
+            ``"<capability>:<field path>"`` (``"compute:health_check.grace_seconds"``). A
+            read-back returns such a field at its default; everything else reads back as given.
 
     Args:
         region: Region or location, where the provider has them.
@@ -63,6 +66,7 @@ class ProviderCore:
     features: Mapping[Capability, frozenset[str]] = {}
     unsupported_reasons: Mapping[str, str] = {}
     token_safe_operations: frozenset[str] = frozenset()
+    readback_gaps: Mapping[str, str] = {}
 
     def __init__(self, *, region: str | None = None, retry: Any = None) -> None:
         self._region = region

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Protocol
 
 from ..capabilities import Capability
-from ..models import CacheConfig, CacheEndpoint, validate_name
+from ..models import Cache, CacheConfig, CacheEndpoint, validate_name
 from ._core import ProviderCore, RouterCore, coerce
 
 __all__ = ["CacheMethods", "CacheProtocol", "CacheRouting"]
@@ -22,6 +22,7 @@ class CacheProtocol(Protocol):
 
     def provision_cache(self, config: CacheConfig) -> CacheEndpoint: ...
     def delete_cache(self, name: str) -> None: ...
+    def get_cache(self, name: str) -> Cache: ...
 
 
 class CacheMethods(ProviderCore):
@@ -44,6 +45,17 @@ class CacheMethods(ProviderCore):
         name = validate_name(name)
         self._invoke("delete_cache", name, lambda: self._delete_cache(name))
 
+    def get_cache(self, name: str) -> Cache:
+        """The cache with the config it was provisioned with, read back, and its endpoint:
+        ``provision_cache(cache.config)`` is a no-op. Read-only.
+
+        Raises:
+            NotFound: no such cache.
+        """
+        self.require(C)
+        name = validate_name(name)
+        return self._invoke("get_cache", name, lambda: self._get_cache(name))
+
     # ------------------------------------------------------- driver hooks
     def _provision_cache(self, config: CacheConfig) -> CacheEndpoint:
         """Create the cache, or return it when it exists with the same config."""
@@ -52,6 +64,10 @@ class CacheMethods(ProviderCore):
     def _delete_cache(self, name: str) -> None:
         """Delete; return quietly when already gone."""
         self._missing("cache", "_delete_cache")
+
+    def _get_cache(self, name: str) -> Cache:
+        """Read the cache back (``NotFound`` when absent). No writes."""
+        self._missing("cache", "_get_cache")
 
 
 class CacheRouting(RouterCore):
@@ -62,3 +78,6 @@ class CacheRouting(RouterCore):
 
     def delete_cache(self, name: str) -> None:
         self._route(C).delete_cache(name)
+
+    def get_cache(self, name: str) -> Cache:
+        return self._route(C).get_cache(name)

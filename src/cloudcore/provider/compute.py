@@ -39,6 +39,7 @@ class ComputeProtocol(Protocol):
     def get_logs(
         self, name: str, since: datetime | None = None, limit: int = 100
     ) -> list[LogEntry]: ...
+    def get_service_config(self, name: str) -> ServiceConfig: ...
 
 
 class ComputeMethods(ProviderCore):
@@ -95,6 +96,18 @@ class ComputeMethods(ProviderCore):
             raise ConfigurationError(f"limit: 1 to 10000 (got {limit!r})", field="limit")
         return self._invoke("get_logs", name, lambda: self._get_logs(name, since, limit))
 
+    def get_service_config(self, name: str) -> ServiceConfig:
+        """The service's config read back: ``deploy_service(name, it)`` is a no-op. Read-only.
+
+        Fields listed in ``readback_gaps`` (``"compute:..."``) come back at their defaults.
+
+        Raises:
+            NotFound: no such service.
+        """
+        self.require(C)
+        name = validate_name(name)
+        return self._invoke("get_service_config", name, lambda: self._get_service_config(name))
+
     # ------------------------------------------------------- driver hooks
     def _deploy_service(self, name: str, config: ServiceConfig) -> DeploymentResult:
         """Make the service match ``config``; write nothing when it already does."""
@@ -120,6 +133,11 @@ class ComputeMethods(ProviderCore):
         """At most ``limit`` log lines at or after ``since``, oldest first."""
         self._missing("compute", "_get_logs")
 
+    def _get_service_config(self, name: str) -> ServiceConfig:
+        """The portable config of ``name`` read back, without provider-side defaults and
+        without cloudcore's own tags (``NotFound`` when absent). No writes."""
+        self._missing("compute", "_get_service_config")
+
 
 class ComputeRouting(RouterCore):
     """``compute`` in a composition: each call goes to the provider routed for compute."""
@@ -143,6 +161,9 @@ class ComputeRouting(RouterCore):
         self, name: str, since: datetime | None = None, limit: int = 100
     ) -> list[LogEntry]:
         return self._route(C).get_logs(name, since, limit)
+
+    def get_service_config(self, name: str) -> ServiceConfig:
+        return self._route(C).get_service_config(name)
 
 
 def service_features(config: ServiceConfig, provider: ProviderCore) -> list[str]:

@@ -10,7 +10,7 @@ from typing import Protocol
 
 from ..capabilities import Capability
 from ..errors import ConfigurationError
-from ..models import BackupRef, DatabaseConfig, DatabaseEndpoint, validate_name
+from ..models import BackupRef, Database, DatabaseConfig, DatabaseEndpoint, validate_name
 from ._core import ProviderCore, RouterCore, coerce
 
 __all__ = ["DatabaseMethods", "DatabaseProtocol", "DatabaseRouting"]
@@ -26,6 +26,7 @@ class DatabaseProtocol(Protocol):
     def list_backups(self, name: str) -> list[BackupRef]: ...
     def restore_database(self, backup: BackupRef | str, new_name: str) -> DatabaseEndpoint: ...
     def delete_database(self, name: str) -> None: ...
+    def get_database(self, name: str) -> Database: ...
 
 
 class DatabaseMethods(ProviderCore):
@@ -85,6 +86,17 @@ class DatabaseMethods(ProviderCore):
         name = validate_name(name)
         self._invoke("delete_database", name, lambda: self._delete_database(name))
 
+    def get_database(self, name: str) -> Database:
+        """The database with the config it was provisioned with, read back, and its endpoint:
+        ``provision_database(db.config)`` is a no-op. Read-only.
+
+        Raises:
+            NotFound: no such database.
+        """
+        self.require(C)
+        name = validate_name(name)
+        return self._invoke("get_database", name, lambda: self._get_database(name))
+
     # ------------------------------------------------------- driver hooks
     def _provision_database(self, config: DatabaseConfig) -> DatabaseEndpoint:
         """Create the database, or return it when it exists with the same config
@@ -107,6 +119,10 @@ class DatabaseMethods(ProviderCore):
         """Delete; return quietly when already gone."""
         self._missing("database", "_delete_database")
 
+    def _get_database(self, name: str) -> Database:
+        """Read the database back (``NotFound`` when absent). No writes."""
+        self._missing("database", "_get_database")
+
 
 class DatabaseRouting(RouterCore):
     """``database`` in a composition."""
@@ -125,3 +141,6 @@ class DatabaseRouting(RouterCore):
 
     def delete_database(self, name: str) -> None:
         self._route(C).delete_database(name)
+
+    def get_database(self, name: str) -> Database:
+        return self._route(C).get_database(name)

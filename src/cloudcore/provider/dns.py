@@ -11,7 +11,7 @@ from typing import Protocol
 
 from ..capabilities import Capability
 from ..errors import ConfigurationError
-from ..models import DNSRecord, infer_record, normalize_fqdn
+from ..models import DNSRecord, DNSZone, infer_record, normalize_fqdn
 from ._core import ProviderCore, RouterCore, coerce
 
 __all__ = ["DNSMethods", "DNSProtocol", "DNSRouting"]
@@ -26,6 +26,7 @@ class DNSProtocol(Protocol):
     def upsert_dns_records(self, records: Iterable[DNSRecord]) -> int: ...
     def list_dns_records(self, zone: str) -> list[DNSRecord]: ...
     def delete_dns_record(self, record: DNSRecord) -> None: ...
+    def list_dns_zones(self) -> list[DNSZone]: ...
 
 
 class DNSMethods(ProviderCore):
@@ -75,6 +76,12 @@ class DNSMethods(ProviderCore):
         record = coerce(DNSRecord, record, "record")
         self._invoke("delete_dns_record", record.name, lambda: self._delete_dns_record(record))
 
+    def list_dns_zones(self) -> list[DNSZone]:
+        """Every zone the provider hosts that cloudcore may write to, sorted by name."""
+        self.require(C)
+        zones = self._invoke("list_dns_zones", None, self._list_dns_zones)
+        return sorted(zones, key=lambda z: z.name)
+
     # ------------------------------------------------------- driver hooks
     def _upsert_dns_records(self, records: list[DNSRecord]) -> int:
         """Write the record sets that differ, batched; return how many were written."""
@@ -87,6 +94,10 @@ class DNSMethods(ProviderCore):
     def _delete_dns_record(self, record: DNSRecord) -> None:
         """Delete by name and type; return quietly when already gone."""
         self._missing("dns", "_delete_dns_record")
+
+    def _list_dns_zones(self) -> list[DNSZone]:
+        """Every zone, all pages. No writes."""
+        self._missing("dns", "_list_dns_zones")
 
 
 class DNSRouting(RouterCore):
@@ -103,3 +114,6 @@ class DNSRouting(RouterCore):
 
     def delete_dns_record(self, record: DNSRecord) -> None:
         self._route(C).delete_dns_record(record)
+
+    def list_dns_zones(self) -> list[DNSZone]:
+        return self._route(C).list_dns_zones()

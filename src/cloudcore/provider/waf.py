@@ -23,6 +23,7 @@ class WAFProtocol(Protocol):
 
     def configure_waf(self, rules: Iterable[WAFRule], target: str | None = None) -> bool: ...
     def get_waf_rules(self, target: str | None = None) -> list[WAFRule]: ...
+    def list_waf_targets(self) -> list[str | None]: ...
 
 
 class WAFMethods(ProviderCore):
@@ -55,6 +56,15 @@ class WAFMethods(ProviderCore):
         self.require(C)
         return self._invoke("get_waf_rules", target, lambda: self._get_waf_rules(target))
 
+    def list_waf_targets(self) -> list[str | None]:
+        """The targets holding a non-empty rule set cloudcore manages, each as
+        ``get_waf_rules`` / ``configure_waf`` take it: ``None`` is the driver's default target
+        (where it has one) and comes first, the others sorted."""
+        self.require(C)
+        found = self._invoke("list_waf_targets", None, self._list_waf_targets)
+        named = sorted({t for t in found if t is not None})
+        return ([None] if None in found else []) + list(named)
+
     # ------------------------------------------------------- driver hooks
     def _configure_waf(self, rules: tuple[WAFRule, ...], target: str | None) -> bool:
         """Make the managed rule set equal ``rules``; return whether anything was written.
@@ -65,6 +75,10 @@ class WAFMethods(ProviderCore):
         """The managed rules on ``target``, in order."""
         self._missing("waf", "_get_waf_rules")
 
+    def _list_waf_targets(self) -> list[str | None]:
+        """Targets with a managed rule set (``None`` for the default target). No writes."""
+        self._missing("waf", "_list_waf_targets")
+
 
 class WAFRouting(RouterCore):
     """``waf`` in a composition."""
@@ -74,3 +88,6 @@ class WAFRouting(RouterCore):
 
     def get_waf_rules(self, target: str | None = None) -> list[WAFRule]:
         return self._route(C).get_waf_rules(target)
+
+    def list_waf_targets(self) -> list[str | None]:
+        return self._route(C).list_waf_targets()

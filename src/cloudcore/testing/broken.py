@@ -23,12 +23,14 @@ from ..capabilities import Capability
 from ..errors import CloudcoreError, NotFound, TransientError
 from ..models import DatabaseEndpoint, DeploymentResult, DNSRecord, Resource, ResourceType, WAFRule
 from . import broken_dimensions as bd
+from . import broken_queues as bq
 from . import broken_storage as bs
 from . import broken_wire as bw
+from .broken_readback import READBACK_VARIANTS
 from .faults import FaultQueue, attach
 from .memory import MemoryProvider
 from .memory.compute import config_hash
-from .memory.target import MemoryProbe, MemoryStorageProbe
+from .memory.target import MemoryProbe, MemoryStorageProbe, attach_queue_probes
 from .probes import attach_bucket_seeder, attach_corrupter, attach_probe
 from .wire import attach_wire_counter
 
@@ -304,6 +306,7 @@ VARIANTS: dict[str, Variant] = {
         "compute",
         "idempotent deploy",
         "test_compute_deploy_is_idempotent",
+        "test_readback_service_round_trip",  # the config read back, deployed again, writes
         "test_compute_env_order_is_no_change_one_value_is",
     ),
     "throttle_as_not_found": _v(
@@ -412,6 +415,7 @@ VARIANTS: dict[str, Variant] = {
         "test_waf_configure_is_idempotent",
         "test_waf_converges",
         "test_waf_error_mapping_and_retries",
+        "test_readback_waf_targets",
         "test_waf_only_the_order_changes",
     ),
     # ------------------------------------- writes the driver does not report (the wire)
@@ -631,7 +635,89 @@ VARIANTS: dict[str, Variant] = {
         "a copy keeps content type and metadata",
         "test_storage_copy_object",
     ),
+    "visibility_timeout_ignored": _v(
+        bq.VisibilityTimeoutIgnored,
+        "queues",
+        "a received message stays hidden for its visibility timeout",
+        "test_queues_fifo_order_and_dedup",
+        "test_queues_redelivery_after_visibility_timeout",
+        "test_queues_release_and_extend",
+        "test_queues_send_receive_ack",
+    ),
+    "receive_count_stuck": _v(
+        bq.ReceiveCountStuck,
+        "queues",
+        "each delivery counts one more receive",
+        "test_queues_dead_letter_after_max_receives",
+        "test_queues_redelivery_after_visibility_timeout",
+        "test_queues_release_and_extend",
+    ),
+    "dead_letter_never": _v(
+        bq.DeadLetterNever,
+        "queues",
+        "after max_receives a message moves to the dead-letter queue",
+        "test_queues_dead_letter_after_max_receives",
+    ),
+    "dead_letter_drops_attributes": _v(
+        bq.DeadLetterDropsAttributes,
+        "queues",
+        "a dead-lettered message keeps its body and attributes",
+        "test_queues_dead_letter_after_max_receives",
+    ),
+    "ack_ignored": _v(
+        bq.AckIgnored,
+        "queues",
+        "an acked message never comes back",
+        "test_queues_fifo_order_and_dedup",
+        "test_queues_redelivery_after_visibility_timeout",
+        "test_queues_send_receive_ack",
+    ),
+    "stale_ack_fails": _v(
+        bq.StaleAckFails,
+        "queues",
+        "ack of a receipt already acked succeeds",
+        "test_queues_send_receive_ack",
+    ),
+    "queue_create_not_idempotent": _v(
+        bq.QueueCreateNotIdempotent,
+        "queues",
+        "create_queue with an unchanged config writes nothing",
+        "test_queues_create_is_idempotent",
+    ),
+    "lists_unmanaged_queues": _v(
+        bq.ListsUnmanagedQueues,
+        "queues",
+        "queues cloudcore does not manage are never listed",
+        "test_queues_unmanaged_untouched",
+    ),
+    "purges_unmanaged_queue": _v(
+        bq.PurgesUnmanagedQueue,
+        "queues",
+        "purge_queue acts only on managed queues",
+        "test_queues_unmanaged_untouched",
+    ),
+    "job_schedule_not_idempotent": _v(
+        bq.JobScheduleNotIdempotent,
+        "jobs",
+        "schedule_job with an unchanged config writes nothing",
+        "test_jobs_schedule_is_idempotent",
+    ),
+    "job_retries_ignored": _v(
+        bq.JobRetriesIgnored,
+        "jobs",
+        "a failed run is retried up to retries times",
+        "test_jobs_failed_run_is_retried",
+    ),
+    "disabled_job_fires": _v(
+        bq.DisabledJobFires,
+        "jobs",
+        "a disabled job does not fire",
+        "test_jobs_disabled_does_not_fire",
+    ),
 }
+VARIANTS.update(
+    {name: _v(cls, cap, why, *fails) for name, (cls, cap, why, fails) in READBACK_VARIANTS.items()}
+)
 """Every broken variant by name."""
 
 
@@ -697,6 +783,7 @@ def broken_target(
         storage = MemoryStorageProbe(provider)
         attach_bucket_seeder(provider, storage)
         attach_corrupter(provider, storage)
+    attach_queue_probes(provider)
     try:
         yield provider
     finally:

@@ -8,10 +8,12 @@ supervisord (``numprocs`` = replicas) everywhere else. Detection happens once pe
 
 from __future__ import annotations
 
+import re
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from datetime import datetime
 
+from cloudcore.errors import ConfigurationError
 from cloudcore.models import LogEntry
 
 from ..inventory import Host
@@ -31,6 +33,8 @@ class Program:
         cpu: vCPU per replica (systemd ``CPUQuota``; recorded only under supervisord).
         memory: MiB per replica (systemd ``MemoryMax``; recorded only under supervisord).
         description: One line.
+        settle_seconds: A replica counts as running only once it stayed up this long
+            (supervisord ``startsecs``; systemd: time since it became active).
     """
 
     name: str
@@ -40,6 +44,20 @@ class Program:
     cpu: float | None = None
     memory: int | None = None
     description: str = ""
+    settle_seconds: int = 1
+
+    def __post_init__(self) -> None:
+        # every field is written into a unit/config file: check it there, whatever its source
+        from .._checks import check_path, check_unit_text, check_user
+
+        if not re.fullmatch(r"[a-z0-9][a-z0-9_.-]{0,80}", self.name):
+            raise ConfigurationError(f"program name {self.name!r}: [a-z0-9_.-], at most 81")
+        check_path(self.workdir, "workdir")
+        if self.user is not None:
+            check_user(self.user, "run_as")
+        check_unit_text(self.description, "description")
+        if not isinstance(self.replicas, int) or self.replicas < 0:
+            raise ConfigurationError(f"replicas: a count (got {self.replicas!r})")
 
     @property
     def run_script(self) -> str:
@@ -58,6 +76,10 @@ class ReplicaState:
         restarts: How often it was restarted, when the manager counts.
         alive: Running or on its way (starting, or being restarted by the manager itself):
             starting it again would change nothing.
+        failed: It exited (or could not be started) and is not running now.
+        exit_status: Its last exit status, when the manager knows it.
+        started: When its current (or last) process started (epoch seconds), if known.
+        detail: The manager's own words about a failure (a spawn error), if any.
     """
 
     index: int
@@ -65,6 +87,10 @@ class ReplicaState:
     running: bool
     restarts: int | None = None
     alive: bool | None = None
+    failed: bool = False
+    exit_status: int | None = None
+    started: float | None = None
+    detail: str = ""
 
     @property
     def up(self) -> bool:
@@ -82,8 +108,10 @@ class Manager(ABC):
 
     @abstractmethod
     def apply(self, prog: Program) -> bool:
-        """Make the manager run ``prog`` (its replica count); returns whether it wrote anything.
+        """Make the manager run ``prog`` (its replica count); returns whether anything changed.
 
+        The config is compared with what the manager *runs*, not only with the file on disk:
+        a run killed between writing the file and loading it is finished by the next one.
         Replicas whose config text did not change are not restarted here.
         """
 

@@ -22,6 +22,8 @@ __all__ = ["SupervisordManager"]
 
 # states supervisord itself moves on from (autorestart): starting them again changes nothing
 _ALIVE = frozenset({"RUNNING", "STARTING", "BACKOFF", "EXITED"})
+# the process exited (before its settle time, or at all) or could not be spawned
+_FAILED = frozenset({"BACKOFF", "EXITED", "FATAL"})
 
 _STATUS = """
 import http.client, json, socket, sys, xmlrpc.client
@@ -36,7 +38,8 @@ try:
     info = xmlrpc.client.ServerProxy("http://localhost", transport=Unix()).supervisor.getAllProcessInfo()
 except (FileNotFoundError, ConnectionRefusedError):
     sys.exit(3)
-print(json.dumps([[p["name"], p["statename"]] for p in info if p["group"] == sys.argv[2]]))
+print(json.dumps([[p["name"], p["statename"], p["exitstatus"], p["start"], p["spawnerr"]]
+                  for p in info if p["group"] == sys.argv[2]]))
 """
 
 
@@ -140,7 +143,9 @@ class SupervisordManager(Manager):
             "process_name=%(program_name)s-%(process_num)d\n"
             f"numprocs={prog.replicas}\nnumprocs_start=0\n"
             f"directory={prog.workdir}\n"
-            "autostart=true\nautorestart=true\nstartsecs=0\nstartretries=100\n"
+            "autostart=true\nautorestart=true\n"
+            # RUNNING only once a process stayed up this long: a crash loop never looks running
+            f"startsecs={prog.settle_seconds}\nstartretries=100\n"
             "stopasgroup=true\nkillasgroup=true\nstopwaitsecs=5\n"
             "redirect_stderr=true\n"
             f"stdout_logfile={prog.workdir}/logs/%(program_name)s-%(process_num)d.log\n"
@@ -159,14 +164,15 @@ class SupervisordManager(Manager):
         started = self.ensure_running()
         want = self._program_conf(prog).encode()
         have = self.host.transport.read_file(self._conf_path(prog))
-        if have == want:
-            return started
-        self.host.transport.run(
-            ["mkdir", "-p", "-m", "700", f"{prog.workdir}/logs"], mutating=True, name="mkdir"
-        )
-        self.host.transport.write_file(self._conf_path(prog), want, name="put-program-conf")
-        self._ctl("update", prog.name, mutating=True)
-        return True
+        if have != want:
+            self.host.transport.run(
+                ["mkdir", "-p", "-m", "700", f"{prog.workdir}/logs"], mutating=True, name="mkdir"
+            )
+            self.host.transport.write_file(self._conf_path(prog), want, name="put-program-conf")
+        # even when the file is as wanted: supervisord compares it with the group it runs and
+        # changes nothing when they agree (a run killed before this line left them apart)
+        out = self._ctl("update", prog.name, mutating=True)
+        return started or have != want or prog.name in out
 
     def restart(self, prog: Program, index: int) -> None:
         with self.host.lock:
@@ -187,7 +193,8 @@ class SupervisordManager(Manager):
             started = True
         for s in states:
             if not s.up and s.index < prog.replicas:
-                self._ctl("start", f"{prog.name}:{prog.name}-{s.index}", mutating=True)
+                # a replica that fails to start is reported by the caller's wait, with its reason
+                self._ctl("start", f"{prog.name}:{prog.name}-{s.index}", mutating=True, check=False)
                 started = True
         return started
 
@@ -206,11 +213,21 @@ class SupervisordManager(Manager):
         if res.code != 0:
             raise CommandError("supervisor-status", res.code, res.error_text, self.host.name)
         out: list[ReplicaState] = []
-        for name, state in json.loads(res.text or "[]"):
+        for name, state, exit_status, start, spawnerr in json.loads(res.text or "[]"):
             idx = name[len(prog.name) + 1 :]
             if name.startswith(prog.name + "-") and idx.isdigit():
-                alive = state in _ALIVE
-                out.append(ReplicaState(int(idx), state, state == "RUNNING", alive=alive))
+                out.append(
+                    ReplicaState(
+                        int(idx),
+                        state,
+                        state == "RUNNING",
+                        alive=state in _ALIVE,
+                        failed=state in _FAILED,
+                        exit_status=int(exit_status) if state in _FAILED else None,
+                        started=float(start) or None,
+                        detail=str(spawnerr or ""),
+                    )
+                )
         return sorted(out, key=lambda r: r.index)
 
     def _status_ctl(self, prog: Program) -> list[ReplicaState]:
@@ -224,7 +241,11 @@ class SupervisordManager(Manager):
             if idx.isdigit():
                 state = parts[1]
                 alive = state in _ALIVE
-                out.append(ReplicaState(int(idx), state, state == "RUNNING", alive=alive))
+                out.append(
+                    ReplicaState(
+                        int(idx), state, state == "RUNNING", alive=alive, failed=state in _FAILED
+                    )
+                )
         return sorted(out, key=lambda r: r.index)
 
     def remove(self, prog: Program) -> None:

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 
 from cloudcore.models import LogEntry
 
+from .._shell import AND, script
 from . import Manager, Program, ReplicaState
 
 __all__ = ["SystemdManager"]
@@ -64,8 +65,26 @@ class SystemdManager(Manager):
             t.write_file(self._unit_path(prog), want, mode="644", name="put-unit")
             self._systemctl("daemon-reload", mutating=True)
             changed = True
+        elif self._needs_reload(prog):
+            # the file is as wanted but systemd runs an older one: a run was killed between
+            # writing it and daemon-reload
+            self._systemctl("daemon-reload", mutating=True)
+            changed = True
         states = self.status(prog)
         return self.start_missing(prog, states) or changed
+
+    def _needs_reload(self, prog: Program) -> bool:
+        """Whether systemd's loaded unit is older than the file on disk."""
+        out = self._systemctl(
+            "show",
+            "--property",
+            "NeedDaemonReload",
+            "--value",
+            f"{prog.name}@0.service",
+            mutating=False,
+            check=False,
+        )
+        return out.strip() == "yes"
 
     def restart(self, prog: Program, index: int) -> None:
         with self.host.lock:
@@ -113,7 +132,61 @@ class SystemdManager(Manager):
                 continue
             alive = active in ("active", "activating", "reloading") or sub == "auto-restart"
             out.append(ReplicaState(int(idx), f"{active}/{sub}", active == "active", alive=alive))
-        return sorted(out, key=lambda r: r.index)
+        return self._settled(prog, sorted(out, key=lambda r: r.index))
+
+    def _settled(self, prog: Program, states: list[ReplicaState]) -> list[ReplicaState]:
+        """Refine ``active`` into running: up past the settle time; failures with exit status.
+
+        ``Restart=always`` brings a crashing process back within a second, so a crash loop is
+        ``active/running`` for a moment now and then: only a process that stayed up counts.
+        """
+        if not states:
+            return states
+        props = "Id,ActiveState,SubState,ExecMainStatus,ExecMainStartTimestampMonotonic,NRestarts"
+        units = [f"{prog.name}@{s.index}.service" for s in states]
+        res = self.host.transport.run(
+            script(
+                ["cat", "/proc/uptime"], AND, ["systemctl", "show", "--property", props, *units]
+            ),
+            mutating=False,
+            name="systemctl",
+            check=False,
+        )
+        lines = res.text.splitlines()
+        if res.code != 0 or not lines:
+            return states
+        now = float(lines[0].split()[0])
+        info: dict[str, dict[str, str]] = {}
+        cur: dict[str, str] = {}
+        for line in [*lines[1:], ""]:
+            if not line.strip():
+                if "Id" in cur:
+                    info[cur["Id"]] = cur
+                cur = {}
+                continue
+            key, _, value = line.partition("=")
+            cur[key] = value
+        out = []
+        for s, unit in zip(states, units, strict=True):
+            p = info.get(unit, {})
+            start = int(p.get("ExecMainStartTimestampMonotonic") or 0) / 1e6
+            status = int(p.get("ExecMainStatus") or 0)
+            active, sub = p.get("ActiveState", ""), p.get("SubState", "")
+            running = active == "active" and sub == "running" and now - start >= prog.settle_seconds
+            failed = active == "failed" or sub in ("auto-restart", "failed")
+            out.append(
+                ReplicaState(
+                    s.index,
+                    f"{active}/{sub}" if active else s.state,
+                    running,
+                    restarts=int(p.get("NRestarts") or 0),
+                    alive=s.alive,
+                    failed=failed,
+                    exit_status=status if failed else None,
+                    started=start or None,
+                )
+            )
+        return out
 
     def remove(self, prog: Program) -> None:
         with self.host.lock:

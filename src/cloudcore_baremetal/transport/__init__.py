@@ -19,7 +19,7 @@ from cloudcore._context import current_call
 from cloudcore.events import emit_api_call
 from cloudcore.testing.faults import FaultQueue
 
-from .._shell import AND, OR, SEQ, Script, command, exit_with, script, to_file
+from .._shell import AND, OR, SEQ, Script, command, exit_with, group, script, to_file
 from .wire import HostWire
 
 _MISSING = 3
@@ -140,18 +140,7 @@ class Transport(ABC):
             wrapped = text
         if sudo and self.sudo:
             wrapped = command(["sudo", "-n", "--", "sh", "-c", text])
-        call = current_call()
-        if self.faults is not None:
-            fault = self.faults.take(call.operation if call else None, label, mutating)
-            if fault is not None:
-                if fault.kind == "latency":
-                    time.sleep(fault.seconds)
-                else:
-                    status = 429 if fault.kind == "throttle" else 503
-                    emit_api_call(
-                        self.provider, self.service, label, mutating=mutating, status=status
-                    )
-                    raise InjectedFault(fault.kind, fault.retry_after)
+        self._inject(label, mutating, self.service)
         if self.wire is not None:  # what the host is about to run, classified host-side
             self.wire.saw(self.label, label, text, stdin)
         try:
@@ -160,24 +149,48 @@ class Transport(ABC):
             emit_api_call(self.provider, self.service, label, mutating=mutating, status=None)
             raise
         emit_api_call(self.provider, self.service, label, mutating=mutating, status=result.code)
+        self._completed(mutating)
         if check and result.code != 0:
             detail = result.error_text or result.text.strip()[-500:]
             raise CommandError(label, result.code, detail, self.label)
         return result
 
+    def _inject(self, label: str, mutating: bool, service: str) -> None:
+        call = current_call()
+        if self.faults is not None:
+            fault = self.faults.take(call.operation if call else None, label, mutating)
+            if fault is not None:
+                if fault.kind == "latency":
+                    time.sleep(fault.seconds)
+                else:
+                    status = 429 if fault.kind == "throttle" else 503
+                    emit_api_call(self.provider, service, label, mutating=mutating, status=status)
+                    raise InjectedFault(fault.kind, fault.retry_after)
+
+    def account(self, name: str, *, mutating: bool, service: str) -> None:
+        """Count one operation done without a command (files on this machine, or over SFTP):
+        injected faults apply to it, the wire counter sees it where the file operation happens,
+        and it emits one ``cloudcore_api_call`` event."""
+        self._inject(name, mutating, service)
+        if self.wire is not None:
+            self.wire.count(f"{self.label}: {name}", mutating=mutating)
+        emit_api_call(self.provider, service, name, mutating=mutating, status=200)
+
     def write_file(self, path: str, data: bytes, *, mode: str = "600", name: str = "put") -> None:
-        """Write ``data`` to ``path`` atomically (mode ``mode``), sent over stdin."""
+        """Write ``data`` to ``path`` atomically (mode ``mode``), sent over stdin.
+
+        A failed write (a full disk) removes its temporary file and leaves ``path`` as it was.
+        """
         tmp = f"{path}.tmp{secrets.token_hex(6)}"
         self.run(
             script(
                 ["umask", "077"],
                 SEQ,
-                ["cat"],
-                to_file(tmp),
-                AND,
-                ["chmod", mode, tmp],
-                AND,
-                ["mv", "-f", tmp, path],
+                group(
+                    ["cat"], to_file(tmp), AND, ["chmod", mode, tmp], AND, ["mv", "-f", tmp, path]
+                ),
+                OR,
+                group(["rm", "-f", tmp], SEQ, exit_with(1)),
             ),
             mutating=True,
             name=name,
@@ -201,6 +214,9 @@ class Transport(ABC):
     @abstractmethod
     def _exec(self, command_line: str, stdin: bytes | None, timeout: float) -> Result:
         """Run a fully quoted command line; returns its result."""
+
+    def _completed(self, mutating: bool) -> None:  # noqa: B027 - optional hook
+        """Called after every command that ran (the local transport's crash-point hook)."""
 
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release the connection (no-op for local)."""

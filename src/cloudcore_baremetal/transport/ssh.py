@@ -15,6 +15,7 @@ import threading
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from .._shell import command
 from . import Result, Transport, TransportError
 
 if TYPE_CHECKING:
@@ -33,7 +34,39 @@ def fingerprint(key: paramiko.PKey) -> str:
     return "SHA256:" + base64.b64encode(digest).decode().rstrip("=")
 
 
-def _policy(fingerprints: Sequence[str], accept_unknown: bool) -> Any:
+_PIN_LOCK = threading.Lock()
+
+
+def _pinned_lines(path: str, hostname: str) -> list[str]:
+    """The keys pinned for ``hostname`` in a known_hosts file (``"type base64"``)."""
+    try:
+        with open(path, encoding="utf-8") as fh:
+            lines = fh.read().splitlines()
+    except FileNotFoundError:
+        return []
+    out = []
+    for line in lines:
+        parts = line.split()
+        if len(parts) >= 3 and hostname in parts[0].split(","):
+            out.append(f"{parts[1]} {parts[2]}")
+    return out
+
+
+def _pin(path: str, hostname: str, key: Any) -> None:
+    """Append ``hostname``'s key to cloudcore's own known_hosts file (0600 in a 0700 folder)."""
+    folder = os.path.dirname(path)
+    if folder:
+        os.makedirs(folder, mode=0o700, exist_ok=True)
+    line = f"{hostname} {key.get_name()} {key.get_base64()}\n"
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    try:
+        os.write(fd, line.encode())
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _policy(fingerprints: Sequence[str], accept_unknown: bool, pin_file: str | None) -> Any:
     import paramiko
 
     pinned = {f.strip() for f in fingerprints}
@@ -43,7 +76,18 @@ def _policy(fingerprints: Sequence[str], accept_unknown: bool) -> Any:
             got = fingerprint(key)
             if got in pinned:
                 return
-            if accept_unknown and not pinned:
+            if accept_unknown and not pinned and pin_file:
+                # trust on first use: the first key seen is pinned; any other is refused
+                with _PIN_LOCK:
+                    known = _pinned_lines(pin_file, hostname)
+                    if known or client.get_host_keys().lookup(hostname):
+                        raise HostKeyRejected(
+                            f"host key of {hostname} changed: got {got} ({key.get_name()}), "
+                            f"but {pin_file} or known_hosts pins another key for it; refusing "
+                            "to connect. If "
+                            "the host was really reinstalled, remove its line from that file"
+                        )
+                    _pin(pin_file, hostname, key)
                 client.get_host_keys().add(hostname, key.get_name(), key)
                 return
             raise HostKeyRejected(
@@ -52,6 +96,11 @@ def _policy(fingerprints: Sequence[str], accept_unknown: bool) -> Any:
             )
 
     return PinnedPolicy()
+
+
+def _load_into(keys: Any, path: str) -> None:
+    """Add a known_hosts file's keys to ``keys`` (paramiko's ``HostKeys``), keeping those there."""
+    keys.load(path)
 
 
 class SSHTransport(Transport):
@@ -65,7 +114,9 @@ class SSHTransport(Transport):
         pkey: A loaded paramiko private key (instead of ``key_filename``).
         known_hosts: A ``known_hosts`` file pinning the host key.
         host_key_fingerprints: ``SHA256:...`` fingerprints accepted for this host.
-        accept_unknown_host_keys: Explicit opt-in to trust a key never seen (off by default).
+        accept_unknown_host_keys: Explicit opt-in to trust on first use (off by default): the
+            first key seen is pinned into ``pinned_host_keys`` and a changed key is refused.
+        pinned_host_keys: The known_hosts file cloudcore owns for trust on first use.
         connect_timeout: Seconds for TCP connect, banner and authentication.
         timeout: Default command timeout in seconds.
         tcp_nodelay: Disable Nagle's algorithm (14x faster round trips on loopback).
@@ -87,6 +138,7 @@ class SSHTransport(Transport):
         known_hosts: str | None = None,
         host_key_fingerprints: Sequence[str] = (),
         accept_unknown_host_keys: bool = False,
+        pinned_host_keys: str | None = None,
         connect_timeout: float = 10.0,
         timeout: float = 300.0,
         tcp_nodelay: bool = True,
@@ -108,6 +160,9 @@ class SSHTransport(Transport):
         self.known_hosts = known_hosts
         self.fingerprints = tuple(host_key_fingerprints)
         self.accept_unknown = accept_unknown_host_keys
+        self.pinned_host_keys = (
+            os.path.expanduser(pinned_host_keys) if pinned_host_keys is not None else None
+        )
         self.connect_timeout = connect_timeout
         self.tcp_nodelay = tcp_nodelay
         self._client: paramiko.SSHClient | None = None
@@ -135,9 +190,13 @@ class SSHTransport(Transport):
             if self.tcp_nodelay:
                 sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             client = paramiko.SSHClient()
-            if self.known_hosts:
-                client.load_host_keys(os.path.expanduser(self.known_hosts))
-            client.set_missing_host_key_policy(_policy(self.fingerprints, self.accept_unknown))
+            # a known_hosts file that does not exist pins nothing (fingerprints may do it)
+            for path in (self.known_hosts, self.pinned_host_keys if self.accept_unknown else None):
+                if path and os.path.exists(os.path.expanduser(path)):
+                    _load_into(client.get_host_keys(), os.path.expanduser(path))
+            client.set_missing_host_key_policy(
+                _policy(self.fingerprints, self.accept_unknown, self.pinned_host_keys)
+            )
             try:
                 client.connect(
                     self.host,
@@ -202,6 +261,22 @@ class SSHTransport(Transport):
         finally:
             chan.close()
         return Result(code, bytes(out), bytes(err))
+
+    def open_sftp(self, server: str = "/usr/lib/openssh/sftp-server") -> paramiko.SFTPClient:
+        """An SFTP session on the connection: the ``sftp`` subsystem, or with ``sudo`` the
+        host's ``sftp-server`` run through ``sudo -n`` (so files are written as root, like the
+        commands)."""
+        import paramiko
+
+        transport = self._connect().get_transport()
+        if transport is None:  # pragma: no cover - _connect guarantees it
+            raise TransportError(f"no SSH transport to {self.label}")
+        chan = transport.open_session(timeout=self.connect_timeout)
+        if self.sudo:
+            chan.exec_command(command(["sudo", "-n", "--", server]))
+        else:
+            chan.invoke_subsystem("sftp")
+        return paramiko.SFTPClient(chan)
 
     def _drop(self) -> None:
         with self._lock:

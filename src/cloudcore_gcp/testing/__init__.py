@@ -162,13 +162,45 @@ def fake_target(**options: Any) -> Iterator[Any]:
     fake_kw = {k: options.pop(k) for k in ("page_size", "zones", "operation_polls") if k in options}
     fake_kw.setdefault("operation_polls", 1)  # every operation is polled once, as in real life
     fake = FakeGCP(**fake_kw).start()
+    gcs = None
     try:
-        provider = connect_to(fake, **options)  # type: ignore[arg-type]
+        from ._gcs import GcsStandIn, signing_credentials
+
+        signer, public_key = signing_credentials()
+        gcs = GcsStandIn(fake.faults, fake.wire, public_key)
+        options.setdefault("storage_endpoint", gcs.url)
+        provider = connect_to(fake, signing_credentials=signer, **options)  # type: ignore[arg-type]
         provider.fake = fake
+        provider.gcs = gcs
         provider.page_size = fake.page_size  # the fake caps every page at this
+        _storage_target(provider, gcs, fake.project)
         try:
             yield provider
         finally:
             provider.close()
     finally:
+        if gcs is not None:
+            gcs.stop()
         fake.stop()
+
+
+def _storage_target(provider: Any, gcs: Any, project: str) -> None:
+    """Storage on the emulator: small pages (pagination is exercised), no versioning (the
+    emulator has no object generations), the seeder and corrupter attached."""
+    from cloudcore.capabilities import Capability
+    from cloudcore.testing.probes import attach_bucket_seeder, attach_corrupter
+
+    from ._gcs_probe import GcsProbe
+
+    provider.object_page_size = 10
+    feats = dict(provider.features)
+    feats[Capability.STORAGE] = feats[Capability.STORAGE] - {"versioning"}
+    provider.features = feats
+    provider.unsupported_reasons = {
+        **provider.unsupported_reasons,
+        "storage:versioning": "the test stand-in (gcp-storage-emulator) keeps no object "
+        "generations; the driver maps versions to generations on real Cloud Storage",
+    }
+    probe = GcsProbe(gcs, project)
+    attach_bucket_seeder(provider, probe)
+    attach_corrupter(provider, probe)

@@ -8,6 +8,7 @@ output-only fields dropped).
 from __future__ import annotations
 
 import copy
+import hashlib
 import json
 import re
 import secrets
@@ -101,6 +102,7 @@ class RunAPI(FakeServer):
             "traffic", [{"type": "TRAFFIC_TARGET_ALLOCATION_TYPE_LATEST", "percent": 100}]
         )
         svc["uri"] = f"https://{sid}-{self.project[:6]}-uc.a.run.app"
+        _run_defaults(svc, self.project)
         self._run_apply(svc, template_changed=True)
         self.services[name] = svc
         return self._operation(
@@ -165,6 +167,7 @@ class RunAPI(FakeServer):
                 )
             _set_path(new, path, _get_path(body, path))
         self._run_check(new)
+        _run_defaults(new, self.project)
         changed = _canon(new.get("template")) != _canon(svc.get("template"))
         svc.clear()
         svc.update(new)
@@ -219,6 +222,58 @@ class RunAPI(FakeServer):
         if start + size < len(items):
             out["nextPageToken"] = str(start + size)
         return 200, out
+
+
+def _run_defaults(svc: Json, project: str) -> None:
+    """Fill what Cloud Run fills in a service it stores, so clients read these defaults back
+    (and must not mistake them for what they asked):
+
+    * ``ingress`` INGRESS_TRAFFIC_ALL and ``launchStage`` GA
+      (https://cloud.google.com/run/docs/reference/rest/v2/projects.locations.services);
+    * ``template.timeout`` 300s (https://cloud.google.com/run/docs/configuring/request-timeout);
+    * ``template.serviceAccount``, the project's default compute service account
+      (https://cloud.google.com/run/docs/securing/service-identity);
+    * ``template.maxInstanceRequestConcurrency`` 80
+      (https://cloud.google.com/run/docs/about-concurrency);
+    * ``template.scaling.maxInstanceCount`` 100
+      (https://cloud.google.com/run/docs/configuring/max-instances);
+    * per container: ``resources.limits`` 1000m / 512Mi when absent
+      (https://cloud.google.com/run/docs/configuring/services/memory-limits), port names
+      ``http1`` (https://cloud.google.com/run/docs/reference/rest/v2/Container#ContainerPort),
+      and the default TCP startup probe, 240 s period and timeout, one failure
+      (https://cloud.google.com/run/docs/configuring/healthchecks).
+    """
+    svc.setdefault("ingress", "INGRESS_TRAFFIC_ALL")
+    svc.setdefault("launchStage", "GA")
+    template = svc.setdefault("template", {})
+    template.setdefault("timeout", "300s")
+    template.setdefault(
+        "serviceAccount", f"{_number(project)}-compute@developer.gserviceaccount.com"
+    )
+    template.setdefault("maxInstanceRequestConcurrency", 80)
+    template.setdefault("scaling", {}).setdefault("maxInstanceCount", 100)
+    for container in template.get("containers") or []:
+        limits = container.setdefault("resources", {}).setdefault("limits", {})
+        limits.setdefault("cpu", "1000m")
+        limits.setdefault("memory", "512Mi")
+        ports = container.get("ports") or []
+        for port in ports:
+            port.setdefault("name", "http1")
+        probe_port = int(ports[0].get("containerPort", 8080)) if ports else 8080
+        container.setdefault(
+            "startupProbe",
+            {
+                "timeoutSeconds": 240,
+                "periodSeconds": 240,
+                "failureThreshold": 1,
+                "tcpSocket": {"port": probe_port},
+            },
+        )
+
+
+def _number(project: str) -> str:
+    """A stable 12-digit project number for a project id (real ones are assigned)."""
+    return str(int(hashlib.sha256(project.encode()).hexdigest()[:10], 16) % 10**12).zfill(12)
 
 
 def _writable() -> set[str]:

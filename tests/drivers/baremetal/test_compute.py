@@ -103,7 +103,7 @@ def test_unit_files_and_env_file_modes_on_systemd(systemd_env):
         assert "Restart=always" in unit and "managed-by=cloudcore" in unit
         assert "CPUQuota=25%" in unit and "MemoryMax=512M" in unit
         st = t.run(
-            ["stat", "-c", "%a", "/var/lib/cloudcore-test/services/modes/env"], mutating=False
+            ["stat", "-c", "%a", "/var/lib/cloudcore-test/services/modes/env.json"], mutating=False
         ).text.strip()
         assert st == "600"
     finally:

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from cloudcore.errors import ConfigurationError
 from cloudcore.models import validate_name
-from cloudcore_baremetal._runfiles import env_file, run_script
+from cloudcore_baremetal._runfiles import ENV_FILE, env_file, run_script
 
 pytestmark = pytest.mark.needs_root
 
@@ -87,7 +87,7 @@ def test_env_values_and_commands_round_trip_through_the_deployed_files(bm, env, 
     t = host.transport
     workdir = host.path("services", "injection")
     t.run(["mkdir", "-p", "-m", "700", workdir], mutating=True)
-    t.write_file(f"{workdir}/env", env_file(env))
+    t.write_file(f"{workdir}/{ENV_FILE}", env_file(env))
     script = run_script(workdir=workdir, argv=["/usr/bin/python3", "-c", DUMP, *args], port=8000)
     t.write_file(f"{workdir}/run.sh", script, mode="700")
     got = json.loads(t.run(["/bin/sh", f"{workdir}/run.sh", "0"], mutating=False).text)

@@ -37,7 +37,7 @@ def test_deploy_maps_the_portable_config(gcp: Any, fake: Any) -> None:
     svc = fake.services[SVC + "api"]
     container = svc["template"]["containers"][0]
     assert container["resources"] == {"limits": {"cpu": "1", "memory": "512Mi"}, "cpuIdle": True}
-    assert container["ports"] == [{"containerPort": 8080}]
+    assert container["ports"] == [{"containerPort": 8080, "name": "http1"}]  # name: Cloud Run's
     env = {e["name"]: e for e in container["env"]}
     assert env["MODE"]["value"] == "prod"
     assert env["DB_PASSWORD"]["valueSource"]["secretKeyRef"] == {
@@ -141,3 +141,18 @@ def test_logs_from_cloud_logging_oldest_first(gcp: Any, fake: Any) -> None:
 def test_command_only_services_are_unsupported_with_the_reason(gcp: Any) -> None:
     with pytest.raises(Unsupported, match="container images"):
         gcp.deploy_service("job", ServiceConfig(command=("sleep", "1")))
+
+
+def test_server_defaults_are_filled_and_not_read_back(gcp: Any, fake: Any) -> None:
+    """Cloud Run fills defaults into what it stores (the fake too); read-back must not return
+    them as if they had been asked, and deploying what was read back writes nothing."""
+    config = ServiceConfig(image="nginx:1.27", port=8080, cpu=1, memory=512)
+    gcp.deploy_service("plain", config)
+    template = fake.services[SVC + "plain"]["template"]
+    assert template["timeout"] == "300s"
+    assert template["serviceAccount"].endswith("-compute@developer.gserviceaccount.com")
+    assert template["maxInstanceRequestConcurrency"] == 80
+    assert template["containers"][0]["startupProbe"]["tcpSocket"] == {"port": 8080}
+    got = gcp.get_service_config("plain")
+    assert got == config, got
+    assert gcp.deploy_service("plain", got).changed is False

@@ -57,6 +57,7 @@ def test_plugin_registers_the_driver_and_its_test_target() -> None:
         "waf",
         "secrets",
         "discovery",
+        "storage",
     }
     assert load_factory("gcp").__name__ == "GCPProvider"
     assert load_test_target("gcp").__name__ == "fake_target"

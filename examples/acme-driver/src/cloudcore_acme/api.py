@@ -77,6 +77,11 @@ class AcmeAPI:
             if self.secrets.pop(name, None) is None:
                 raise AcmeAPIError(404, "secret not found")
 
+    def list_zones(self) -> list[str]:
+        self._call("ListZones", False)
+        with self._lock:
+            return sorted(self.zones)
+
     def list_records(self, zone: str, page: int) -> tuple[list[dict[str, Any]], int | None]:
         self._call("ListRecords", False)
         with self._lock:

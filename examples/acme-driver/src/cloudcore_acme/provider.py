@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import SecretStr
 
-from cloudcore import BaseProvider, Capability, DNSRecord
+from cloudcore import BaseProvider, Capability, DNSRecord, DNSZone
 from cloudcore.errors import CloudcoreError, NotFound
 from cloudcore.models import zone_for
 from cloudcore.models.secrets import SecretVersion
@@ -87,6 +87,9 @@ class AcmeProvider(BaseProvider):
             recs, page = self.call(partial(self.api.list_records, zone, page))
             out += [DNSRecord.model_validate(r) for r in recs]
         return out
+
+    def _list_dns_zones(self) -> list[DNSZone]:
+        return [DNSZone(name=z) for z in self.api.list_zones()]
 
     def _upsert_dns_records(self, records: list[DNSRecord]) -> int:
         by_zone: dict[str, list[DNSRecord]] = {}

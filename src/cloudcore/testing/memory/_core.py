@@ -81,6 +81,9 @@ class MemoryCore(BaseProvider):
         # The wire counts a write when the state really changed (see MemoryState.on_change),
         # not when an operation says it writes: a driver reporting writes as reads is caught.
         self._state.on_change = lambda: self.wire.count("state changed", mutating=True)
+        from .queues import MemoryClock
+
+        self.clock = MemoryClock()
         self.page_size = page_size
         self.latency = latency
         self.faults = FaultQueue()

@@ -196,6 +196,23 @@ class MemoryData(MemoryCore):
             self._state.mark_dirty()
             db["tables"].setdefault(table, []).extend(copy.deepcopy(rows))
 
+    def list_tables(self, database: str) -> list[str]:
+        """The tables of a memory database, sorted."""
+        with self._state.open() as data:
+            db = data["databases"].get(database)
+            if db is None:
+                raise NotFound(f"no database named {database!r}", provider=self.name)
+            return sorted(db["tables"])
+
+    def replace_rows(self, database: str, table: str, rows: list[dict[str, Any]]) -> None:
+        """Replace a table's rows in one step (what a restore in one transaction does)."""
+        with self._state.open() as data:
+            db = data["databases"].get(database)
+            if db is None:
+                raise NotFound(f"no database named {database!r}", provider=self.name)
+            self._state.mark_dirty()
+            db["tables"][table] = copy.deepcopy(rows)
+
     def read_rows(self, database: str, table: str) -> list[dict[str, Any]]:
         """The rows of a memory database's table, in insertion order."""
         with self._state.open() as data:

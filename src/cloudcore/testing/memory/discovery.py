@@ -8,6 +8,7 @@ from typing import Any
 
 from ...llm.schemas import METRICS_BY_TYPE, OPERATIONS_BY_TYPE
 from ...models import MANAGED_BY_KEY, MANAGED_BY_VALUE, Resource, ResourceType, resource_id
+from ...provider._queue_discovery import queue_and_job_resources
 from ._core import MemoryCore
 from .data import cache_auth_key, db_password_key
 
@@ -160,4 +161,7 @@ class MemoryDiscovery(MemoryCore):
                 and all(r.tags.get(k) == v for k, v in want.items())
             ]
 
-        return self._pages("ListResources", items, key=(type, tuple(sorted(want.items()))))
+        yield from self._pages("ListResources", items, key=(type, tuple(sorted(want.items()))))
+        for res in queue_and_job_resources(self, type):
+            if all(res.tags.get(k) == v for k, v in want.items()):
+                yield res

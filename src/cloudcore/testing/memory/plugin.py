@@ -18,6 +18,8 @@ def cloudcore_register_drivers(register: RegisterDriver) -> None:
             "waf",
             "secrets",
             "storage",
+            "queues",
+            "jobs",
             "discovery",
         ),
         test_target="cloudcore.testing.memory.target:memory_target",

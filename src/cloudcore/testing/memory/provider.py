@@ -6,6 +6,8 @@ from .compute import MemoryCompute
 from .data import MemoryData
 from .discovery import MemoryDiscovery
 from .edge import MemoryEdge
+from .jobs import MemoryJobs
+from .readback import MemoryReadback
 from .secrets import MemorySecrets
 from .storage import MemoryStorage
 
@@ -13,7 +15,14 @@ __all__ = ["MemoryProvider"]
 
 
 class MemoryProvider(
-    MemoryCompute, MemoryData, MemoryEdge, MemorySecrets, MemoryStorage, MemoryDiscovery
+    MemoryCompute,
+    MemoryReadback,
+    MemoryData,
+    MemoryEdge,
+    MemorySecrets,
+    MemoryStorage,
+    MemoryJobs,
+    MemoryDiscovery,
 ):
     """Every capability and feature, with the full promised semantics, in memory.
 

@@ -37,6 +37,8 @@ SECTIONS = (
     "waf",
     "secrets",
     "buckets",
+    "queues",
+    "jobs",
     "counters",
 )
 

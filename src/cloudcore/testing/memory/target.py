@@ -10,10 +10,17 @@ from typing import Any
 from ...models import DatabaseEndpoint
 from ..faults import attach
 from ..probes import attach_bucket_seeder, attach_corrupter, attach_probe
+from ..queue_probes import attach_clock, attach_job_scripter, attach_queue_seeder
 from ..wire import attach_wire_counter
 from .provider import MemoryProvider
 
-__all__ = ["MemoryProbe", "MemoryStorageProbe", "memory_target"]
+__all__ = [
+    "MemoryProbe",
+    "MemoryQueueProbe",
+    "MemoryStorageProbe",
+    "attach_queue_probes",
+    "memory_target",
+]
 
 
 class MemoryProbe:
@@ -49,6 +56,34 @@ class MemoryStorageProbe:
         self._provider.corrupt_object(bucket, key, truncate=truncate)
 
 
+class MemoryQueueProbe:
+    """Seeds queues cloudcore does not manage and scripts job exit codes (the queue and job
+    suites' :class:`~cloudcore.testing.queue_probes.QueueSeeder` and ``JobScripter``)."""
+
+    def __init__(self, provider: MemoryProvider) -> None:
+        self._provider = provider
+
+    def create_unmanaged_queue(self, name: str, bodies: list[bytes]) -> None:
+        self._provider.seed_queue(name, list(bodies))
+
+    def read_unmanaged_queue(self, name: str) -> list[bytes] | None:
+        return self._provider.queue_bodies(name)
+
+    def remove_unmanaged_queue(self, name: str) -> None:
+        self._provider.remove_queue(name)
+
+    def script_exits(self, job: str, exit_codes: list[int]) -> None:
+        self._provider.script_job(job, exit_codes)
+
+
+def attach_queue_probes(provider: MemoryProvider) -> None:
+    """Attach the clock, queue seeder and job scripter of a memory provider."""
+    attach_clock(provider, provider.clock)
+    probe = MemoryQueueProbe(provider)
+    attach_queue_seeder(provider, probe)
+    attach_job_scripter(provider, probe)
+
+
 def attach_memory_probes(provider: MemoryProvider) -> None:
     """Attach the fault injector, wire counter and data probes of a memory provider."""
     attach(provider, provider.faults)
@@ -57,6 +92,7 @@ def attach_memory_probes(provider: MemoryProvider) -> None:
     storage = MemoryStorageProbe(provider)
     attach_bucket_seeder(provider, storage)
     attach_corrupter(provider, storage)
+    attach_queue_probes(provider)
 
 
 @contextmanager

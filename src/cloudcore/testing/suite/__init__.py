@@ -21,7 +21,10 @@ from .discovery import DiscoverySuite
 from .dns import DNSSuite
 from .errors import ErrorsSuite
 from .history import HistorySuite
+from .jobs import JobsSuite
 from .passwords import PasswordsSuite
+from .queues import QueuesSuite
+from .readback import ReadbackSuite
 from .secrets import SecretsSuite
 from .storage import StorageSuite
 from .waf import WAFSuite
@@ -37,7 +40,10 @@ __all__ = [
     "DiscoverySuite",
     "ErrorsSuite",
     "HistorySuite",
+    "JobsSuite",
     "PasswordsSuite",
+    "QueuesSuite",
+    "ReadbackSuite",
     "SecretsSuite",
     "StorageSuite",
     "SuiteBase",
@@ -55,6 +61,9 @@ class ConformanceSuite(
     WAFSuite,
     SecretsSuite,
     StorageSuite,
+    ReadbackSuite,
+    QueuesSuite,
+    JobsSuite,
     DiscoverySuite,
     DimensionsSuite,
     PasswordsSuite,

@@ -116,6 +116,10 @@ class ConformanceOptions:
             just above two parts.
         presign_upload_bytes: Size of the object the presigned-upload test sends (5 MB, what
             a browser upload of a photo is).
+        service_http_command: Command of a test service that must answer HTTP on ``$PORT``
+            (drivers that run commands, when the test gives a health check).
+        database_version: Major version the database read-back test asks for.
+        cache_version: Version the cache read-back test asks for.
     """
 
     zone: str = "example.com"
@@ -132,6 +136,14 @@ class ConformanceOptions:
     object_page_size: int | None = None
     multipart_threshold: int | None = None
     presign_upload_bytes: int = 5 * 1024 * 1024
+    service_http_command: tuple[str, ...] = (
+        "python3",
+        "-c",
+        "import http.server as h, os; h.HTTPServer(('127.0.0.1', int(os.environ['PORT'])), "
+        "h.SimpleHTTPRequestHandler).serve_forever()",
+    )
+    database_version: str | None = "15"
+    cache_version: str | None = "7"
 
     @classmethod
     def build(cls, values: dict[str, Any] | None) -> ConformanceOptions:
@@ -141,8 +153,9 @@ class ConformanceOptions:
         if unknown:
             raise ValueError(f"unknown conformance options {unknown}; known: {sorted(known)}")
         data = dict(values or {})
-        if "service_command" in data:
-            data["service_command"] = tuple(data["service_command"])
+        for key in ("service_command", "service_http_command"):
+            if key in data:
+                data[key] = tuple(data[key])
         return cls(**data)
 
     def page(self, provider: object) -> int | None:
@@ -461,6 +474,31 @@ def _probe(capability: str, feature: str | None) -> Probe:
             "public": lambda p, o: p.create_bucket(BucketConfig(name=name, public_read=True)),
         }
         return storage_probes.get(feature or "", lambda p, o: p.list_buckets())
+    if c is Capability.QUEUES:
+        from ...models.queues import QueueConfig
+
+        queue_probes: dict[str, Probe] = {
+            "dead_letter": lambda p, o: p.create_queue(QueueConfig(name=name, max_receives=5)),
+            "fifo": lambda p, o: p.create_queue(QueueConfig(name=name, fifo=True)),
+            "delay": lambda p, o: p.send_messages(name, [{"body": "x", "delay_seconds": 1}]),
+            "redrive": lambda p, o: p.redrive(name + "-dlq"),
+        }
+        return queue_probes.get(feature or "", lambda p, o: p.list_queues())
+    if c is Capability.JOBS:
+        from ...models.jobs import JobConfig
+
+        def job(kind: str) -> Probe:
+            target = {"url": "https://example.com/"} if kind == "http" else {"command": ["true"]}
+            cfg = JobConfig.model_validate({"cron": "0 0 * * *", "target": target})
+            return lambda p, o: p.schedule_job(name, cfg)
+
+        job_probes: dict[str, Probe] = {
+            "command": job("command"),
+            "http": job("http"),
+            "runs": lambda p, o: p.list_job_runs(name),
+            "run_now": lambda p, o: p.run_job(name),
+        }
+        return job_probes.get(feature or "", lambda p, o: p.list_jobs())
     if c is Capability.SECRETS:
         if feature == "versions":
             return lambda p, o: p.list_secret_versions("cct/probe")

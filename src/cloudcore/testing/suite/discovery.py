@@ -18,6 +18,8 @@ from ...models import (
     ResourceType,
     parse_resource_id,
 )
+from ...models.jobs import JobConfig
+from ...models.queues import QueueConfig
 from ...models.storage import BucketConfig
 from ._base import (
     ConformanceOptions,
@@ -92,7 +94,23 @@ def _create_one_of_each(
         cleanup.append(lambda: provider.delete_bucket(bucket, force=True))
         provider.create_bucket(BucketConfig(name=bucket, tags={"team": "discovery"}))
         made[(R.BUCKET, bucket)] = "storage"
+    if provider.supports(Capability.QUEUES):
+        queue = names.name(names.unique("disc-queue"))
+        cleanup.append(lambda: provider.delete_queue(queue))
+        provider.create_queue(QueueConfig(name=queue, tags={"team": "discovery"}))
+        made[(R.QUEUE, queue)] = "queues"
+    if provider.supports(Capability.JOBS):
+        job = names.name(names.unique("disc-job"))
+        cleanup.append(lambda: provider.delete_job(job))
+        provider.schedule_job(job, JobConfig.model_validate(_job_config(provider, opts)))
+        made[(R.JOB, job)] = "jobs"
     return made
+
+
+def _job_config(provider: Any, opts: ConformanceOptions) -> dict[str, Any]:
+    from .jobs import _target
+
+    return {"cron": "0 4 * * *", "target": _target(provider, opts), "tags": {"team": "discovery"}}
 
 
 class DiscoverySuite(SuiteBase):
