@@ -144,7 +144,6 @@ class BaremetalProvider(StorageHooks, BaseProvider):
     }
     unsupported_reasons: Mapping[str, str] = {
         "dns": DNS_REASON,
-        "storage": "the hosts run no object store; compose with a cloud driver for buckets",
         "waf:geo": "the hosts have no IP-to-country database and nftables no geo match; "
         "compose with cloudflare for geo rules: connect({'compute': 'baremetal', "
         "'waf': 'cloudflare'})",
