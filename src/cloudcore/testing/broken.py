@@ -711,14 +711,12 @@ VARIANTS: dict[str, Variant] = {
         "jobs",
         "a failed run is retried up to retries times",
         "test_jobs_failed_run_is_retried",
-        "test_jobs_schedule_is_idempotent",
     ),
     "disabled_job_fires": _v(
         bq.DisabledJobFires,
         "jobs",
         "a disabled job does not fire",
         "test_jobs_disabled_does_not_fire",
-        "test_jobs_schedule_is_idempotent",
     ),
 }
 VARIANTS.update(
