@@ -736,7 +736,7 @@ class SecretsOnly(MemoryProvider):
     }
     unsupported_reasons = {
         **dict.fromkeys(("compute", "database", "cache", "dns"), "secrets-only control driver"),
-        **dict.fromkeys(("waf", "storage"), "secrets-only control driver"),
+        **dict.fromkeys(("waf", "storage", "queues", "jobs"), "secrets-only control driver"),
         "secrets:versions": "this control keeps only the latest value",
     }
 
