@@ -49,3 +49,23 @@ def aws_upsert_resyncs_with_a_raw_client() -> Iterator[Any]:
             "UpsertResyncs", (base,), {"_upsert_dns_records": _upsert_dns_records}
         )
         yield provider
+
+
+@contextlib.contextmanager
+def local_deploy_touches_its_state() -> Iterator[Any]:
+    """local (the bare-metal engine on this machine): every deploy "refreshes" the service's
+    state folder with ``touch``, a command the driver reports as a read. The host wire counts
+    the commands the host runs, so the unchanged deploy is seen writing."""
+    from cloudcore_baremetal.testing import local_target
+
+    with local_target(postgres=False) as provider:
+        base = type(provider)
+
+        def _deploy_service(self: Any, name: str, config: Any) -> Any:
+            result = base._deploy_service(self, name, config)
+            host = self.inventory.hosts[0]
+            host.transport.run(["touch", host.path("services")], mutating=False, name="stat")
+            return result
+
+        provider.__class__ = type("DeployTouches", (base,), {"_deploy_service": _deploy_service})
+        yield provider

@@ -29,3 +29,22 @@ def test_aws_writes_hidden_from_the_driver_report_are_caught_on_the_wire(
     }, report.format_text()
     messages = " ".join(r.message for r in report.results if r.outcome == "failed")
     assert "changed state on the stand-in" in messages
+
+
+def test_local_host_commands_misreported_as_reads_are_caught_on_the_wire(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.syspath_prepend(str(Path(__file__).parent))
+    report = run_suite(
+        "real_driver_patches:local_deploy_touches_its_state",
+        capabilities=["compute"],
+        keyword="deploy_is_idempotent or env_order",
+    )
+    assert not report.error, report.error
+    assert report.wire is True
+    assert set(report.failed()) == {
+        "test_compute_deploy_is_idempotent",
+        "test_compute_env_order_is_no_change_one_value_is",
+    }, report.format_text()
+    messages = " ".join(r.message for r in report.results if r.outcome == "failed")
+    assert "localhost: stat" in messages

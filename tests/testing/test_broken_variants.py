@@ -59,8 +59,8 @@ def test_pytest_reports_unsupported_as_its_own_outcome(capsys: pytest.CaptureFix
         TARGET, target_options={"variant": "secrets_only"}, capabilities=["waf"], quiet=False
     )
     out = capsys.readouterr().out
-    assert report.counts()["waf"]["unsupported"] == 5
-    assert "5 unsupported" in out and "skipped" not in out, out
+    assert report.counts()["waf"]["unsupported"] == 6
+    assert "6 unsupported" in out and "skipped" not in out, out
 
 
 def test_target_without_fault_injection_reports_not_testable() -> None:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -61,3 +63,36 @@ def test_importing_cloudcore_testing_does_not_import_pytest() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
+
+
+def test_without_the_plugin_the_error_says_how_to_load_it(tmp_path: Path) -> None:
+    (tmp_path / "test_x.py").write_text(
+        "from cloudcore.testing import ConformanceSuite\n\n\n"
+        "class TestX(ConformanceSuite):\n    target = 'memory'\n"
+    )
+    env = {**os.environ, "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
+    args = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_x.py"]
+    args += ["-k", "dns_upsert_is_idempotent"]
+    done = subprocess.run(args, cwd=tmp_path, env=env, capture_output=True, text=True)
+    assert done.returncode != 0
+    assert "-p cloudcore.testing.pytest_plugin" in done.stdout, done.stdout[-2000:]
+    assert "fixture 'provider' not found" not in done.stdout
+
+
+def test_after_suite_hook_runs_once_after_every_test_with_the_provider_open(
+    tmp_path: Path,
+) -> None:
+    marker = tmp_path / "after.txt"
+    (tmp_path / "test_y.py").write_text(
+        "from cloudcore.testing import ConformanceSuite\n\n\n"
+        "class TestY(ConformanceSuite):\n    target = 'memory'\n\n"
+        "    def after_suite(self, provider):\n"
+        "        names = provider.list_secrets()\n"
+        f"        with open({str(marker)!r}, 'a') as f:\n"
+        "            f.write(f'{len(names)}\\n')\n"
+    )
+    args = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_y.py"]
+    args += ["-k", "secrets_round_trip or secrets_delete_when_gone"]
+    done = subprocess.run(args, cwd=tmp_path, capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout[-2000:]
+    assert marker.read_text() == "0\n"  # once, after the cleanup, on an open provider

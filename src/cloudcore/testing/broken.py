@@ -406,6 +406,7 @@ VARIANTS: dict[str, Variant] = {
         "test_waf_converges",
         "test_waf_error_mapping_and_retries",
         "test_waf_only_the_order_changes",
+        "test_readback_waf_targets",
     ),
     "not_implemented_waf": _v(
         NotImplementedWAF,
@@ -425,6 +426,7 @@ VARIANTS: dict[str, Variant] = {
         "an unchanged deploy writes nothing (on the wire)",
         "test_compute_deploy_is_idempotent",
         "test_compute_env_order_is_no_change_one_value_is",
+        "test_readback_service_round_trip",
     ),
     "scale_same_rewrites": _v(
         bw.ScaleSameRewrites,
@@ -438,6 +440,7 @@ VARIANTS: dict[str, Variant] = {
         "provisioning an unchanged cache writes nothing (on the wire)",
         "test_cache_provision_idempotent",
         "test_cache_only_tls_changed_is_a_conflict",
+        "test_readback_cache_round_trip",
     ),
     "database_provision_refreshes": _v(
         bw.DatabaseProvisionRefreshes,
@@ -445,6 +448,7 @@ VARIANTS: dict[str, Variant] = {
         "provisioning an unchanged database writes nothing (on the wire)",
         "test_database_provision_idempotent",
         "test_database_whose_name_extends_another_survives",
+        "test_readback_database_round_trip",
     ),
     "secret_writes_reported_as_reads": _v(
         bw.SecretWritesReportedAsReads,
@@ -732,7 +736,7 @@ class SecretsOnly(MemoryProvider):
     }
     unsupported_reasons = {
         **dict.fromkeys(("compute", "database", "cache", "dns"), "secrets-only control driver"),
-        **dict.fromkeys(("waf", "storage"), "secrets-only control driver"),
+        **dict.fromkeys(("waf", "storage", "queues", "jobs"), "secrets-only control driver"),
         "secrets:versions": "this control keeps only the latest value",
     }
 

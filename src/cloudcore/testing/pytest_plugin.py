@@ -104,9 +104,19 @@ def provider(request: pytest.FixtureRequest) -> Iterator[Any]:
 
         with connect(target, **options) as live:
             yield live
+            _after_suite(cls, live)
         return
     with _factory(target)(**options) as stand_in:
         yield stand_in
+        _after_suite(cls, stand_in)
+
+
+def _after_suite(cls: type, provider: Any) -> None:
+    """The class's ``after_suite(provider)`` hook: driver-specific checks once every suite test
+    (and its cleanup) ran, before the provider closes."""
+    hook = getattr(cls, "after_suite", None)
+    if callable(hook):
+        hook(cls(), provider)
 
 
 @pytest.fixture(autouse=True)

@@ -39,6 +39,8 @@ class AcmeProvider(BaseProvider):
         "discovery": "the example driver does not implement discovery yet",
         "dns:proxied": "Acme Cloud has no proxy",
         "storage": "Acme Cloud has no object storage",
+        "queues": "Acme Cloud has no message queues",
+        "jobs": "Acme Cloud has no scheduled jobs",
     }
 
     def __init__(self, *, api: AcmeAPI | None = None, retry: Any = None) -> None:

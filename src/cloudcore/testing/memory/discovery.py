@@ -151,8 +151,17 @@ class MemoryDiscovery(MemoryCore):
     def _list_resources(
         self, type: ResourceType | None, tags: Mapping[str, str]
     ) -> Iterator[Resource]:
-        def items(data: dict[str, Any]) -> list[Resource]:
-            return [r for r in self._snapshot(data) if type is None or r.type == type]
+        want = dict(tags)
 
-        yield from self._pages("ListResources", items, key=(type,))
-        yield from queue_and_job_resources(self, type)
+        def items(data: dict[str, Any]) -> list[Resource]:  # filtered here, as a tag API does
+            return [
+                r
+                for r in self._snapshot(data)
+                if (type is None or r.type == type)
+                and all(r.tags.get(k) == v for k, v in want.items())
+            ]
+
+        yield from self._pages("ListResources", items, key=(type, tuple(sorted(want.items()))))
+        for res in queue_and_job_resources(self, type):
+            if all(res.tags.get(k) == v for k, v in want.items()):
+                yield res

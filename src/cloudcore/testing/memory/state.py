@@ -67,6 +67,7 @@ class MemoryState:
         self._depth = 0
         self._snapshot: dict[str, Any] | None = None
         self._dirty = False
+        self._before = b""
         self.on_change: Callable[[], None] | None = None
         """Called after an operation whose transaction really changed the state (compared
         byte for byte, whatever the operation claimed): the memory driver's wire counter."""
@@ -97,11 +98,12 @@ class MemoryState:
                     self._dirty = False
                     self._snapshot = None
                     self._reload()
-                before = pickle.dumps(self._data) if watch else b""
+                self._before = pickle.dumps(self._data) if watch else b""
                 yield self._data
                 if outer and self._dirty:
                     self._save()
-                if watch and self.on_change is not None and pickle.dumps(self._data) != before:
+                changed = watch and pickle.dumps(self._data) != self._before
+                if changed and self.on_change is not None:
                     self.on_change()
             except BaseException:
                 if outer and self._snapshot is not None:
@@ -117,6 +119,12 @@ class MemoryState:
                     self._lock_fd = None
                     fcntl.flock(lock_fd, fcntl.LOCK_UN)
                     os.close(lock_fd)
+
+    def rebase(self) -> None:
+        """What the stand-in itself did so far in this transaction (a scheduler firing on its
+        clock) is not a request's write: the wire compares against the state from here on."""
+        if self.on_change is not None and self._depth:
+            self._before = pickle.dumps(self._data)
 
     def mark_dirty(self) -> None:
         """Called before the first change of an operation: keeps a copy to roll back to."""

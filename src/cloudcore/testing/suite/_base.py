@@ -242,6 +242,25 @@ class SuiteBase:
     live: bool = False
     options: dict[str, Any] = {}
 
+    def after_suite(self, provider: Any) -> None:
+        """Override for driver-specific checks after the whole suite and its cleanup ran (the
+        provider is still open): e.g. that nothing is left on the stand-in under another name.
+        An assertion failing here is reported as an error of the class's last test."""
+
+    @pytest.fixture(autouse=True)
+    def _cloudcore_plugin_loaded(self, request: pytest.FixtureRequest) -> None:
+        """Runs before the ``provider`` fixture is looked up: without the plugin, say how to
+        load it instead of pytest's bare "fixture 'provider' not found"."""
+        import sys
+
+        plugin = sys.modules.get("cloudcore.testing.pytest_plugin")
+        if plugin is None or not request.config.pluginmanager.is_registered(plugin):
+            pytest.fail(
+                "the cloudcore pytest plugin is not loaded (plugin autoload is disabled?): run "
+                "pytest with `-p cloudcore.testing.pytest_plugin`, or add it to `addopts`",
+                pytrace=False,
+            )
+
 
 def fault_injector(provider: object) -> FaultInjector:
     """The target's fault injector; reports the test *not testable* when there is none."""
