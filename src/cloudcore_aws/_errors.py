@@ -18,6 +18,7 @@ from cloudcore.errors import (
     CloudcoreError,
     ConfigurationError,
     Conflict,
+    IntegrityError,
     NotFound,
     PermissionDenied,
     ProviderError,
@@ -78,6 +79,10 @@ NOT_FOUND = frozenset(
         "CacheSubnetGroupNotFoundFault",
         "NoSuchHostedZone",
         "WAFNonexistentItemException",
+        "NoSuchBucket",
+        "NoSuchKey",
+        "NoSuchVersion",
+        "NoSuchUpload",
     }
 )
 ALREADY_EXISTS = frozenset(
@@ -96,6 +101,7 @@ ALREADY_EXISTS = frozenset(
         "HostedZoneAlreadyExists",
         "WAFDuplicateItemException",
         "WafV2DuplicateItem",  # moto's spelling
+        "BucketAlreadyExists",
     }
 )
 CONFLICT = frozenset(
@@ -116,8 +122,14 @@ CONFLICT = frozenset(
         "ResourceInUseException",
         "ResourceInUse",
         "UpdateInProgressException",
+        "BucketNotEmpty",
+        "OperationAborted",
+        "PreconditionFailed",
     }
 )
+INTEGRITY = frozenset({"BadDigest", "InvalidDigest", "XAmzContentSHA256Mismatch"})
+"""The store refused a body that does not match the checksum sent with it (S3:
+https://docs.aws.amazon.com/AmazonS3/latest/API/ErrorResponses.html)."""
 AUTHENTICATION = frozenset(
     {
         "UnrecognizedClientException",
@@ -252,8 +264,10 @@ def _map_client_error(exc: Exception) -> CloudcoreError:
         return RateLimited(message, retry_after=_retry_after(exc))
     if code in TRANSIENT or (status is not None and status >= 500):
         return TransientError(message)
-    if code in NOT_FOUND:
+    if code in NOT_FOUND or (code == "404" and status == 404):  # a HEAD's 404 has no body
         return NotFound(message)
+    if code in INTEGRITY:
+        return IntegrityError(message)
     if code == "InvalidRequestException" and any(
         m in _message(exc).lower() for m in _DELETED_MARKERS
     ):

@@ -6,7 +6,7 @@ from typing import Any
 
 from cloudcore.hookspecs import RegisterDriver, hookimpl
 
-CAPABILITIES = ("compute", "database", "cache", "dns", "waf", "secrets", "discovery")
+CAPABILITIES = ("compute", "database", "cache", "dns", "waf", "secrets", "storage", "discovery")
 
 
 @hookimpl
@@ -19,7 +19,7 @@ def cloudcore_register_drivers(register: RegisterDriver) -> None:
         capabilities=CAPABILITIES,
         test_target="cloudcore_aws.testing:fake_target",
         description="AWS: ECS Fargate, RDS Postgres, ElastiCache Redis, Secrets Manager, "
-        "Route53, WAFv2, Resource Groups Tagging",
+        "Route53, WAFv2, S3, Resource Groups Tagging",
     )
 
 

@@ -11,6 +11,7 @@ from .compute import AWSCompute
 from .database import AWSDatabase
 from .discovery import AWSDiscovery
 from .secrets import AWSSecrets
+from .storage import AWSStorage
 from .waf import AWSWAF
 
 __all__ = ["AWSProvider"]
@@ -18,8 +19,8 @@ __all__ = ["AWSProvider"]
 C = Capability
 
 
-class AWSProvider(AWSCompute, AWSDatabase, AWSCache, AWSSecrets, AWSWAF, AWSDiscovery):
-    """AWS: ECS Fargate, RDS PostgreSQL, ElastiCache Redis, Route53, WAFv2, Secrets Manager.
+class AWSProvider(AWSCompute, AWSDatabase, AWSCache, AWSSecrets, AWSWAF, AWSStorage, AWSDiscovery):
+    """AWS: ECS Fargate, RDS PostgreSQL, ElastiCache Redis, Route53, WAFv2, Secrets Manager, S3.
 
     >>> import cloudcore
     >>> cloud = cloudcore.connect("aws", region="us-east-1", subnets=["subnet-1"],
@@ -33,7 +34,9 @@ class AWSProvider(AWSCompute, AWSDatabase, AWSCache, AWSSecrets, AWSWAF, AWSDisc
     """
 
     name = "aws"
-    capabilities = frozenset({C.COMPUTE, C.DATABASE, C.CACHE, C.DNS, C.WAF, C.SECRETS, C.DISCOVERY})
+    capabilities = frozenset(
+        {C.COMPUTE, C.DATABASE, C.CACHE, C.DNS, C.WAF, C.SECRETS, C.STORAGE, C.DISCOVERY}
+    )
     features: Mapping[Capability, frozenset[str]] = {
         C.COMPUTE: frozenset({"images", "autoscaling", "health_check", "logs", "secrets_env"}),
         C.DATABASE: frozenset(
@@ -43,6 +46,7 @@ class AWSProvider(AWSCompute, AWSDatabase, AWSCache, AWSSecrets, AWSWAF, AWSDisc
         C.DNS: frozenset({"A", "AAAA", "CNAME", "TXT", "MX", "NS", "SRV", "CAA", "batch"}),
         C.WAF: KNOWN_FEATURES[C.WAF],  # every portable rule kind and managed set
         C.SECRETS: frozenset({"versions", "read"}),
+        C.STORAGE: frozenset({"versioning", "presign", "lifecycle", "cors", "public"}),
         C.DISCOVERY: frozenset({"tags", "schemas"}),
     }
     unsupported_reasons: Mapping[str, str] = {
