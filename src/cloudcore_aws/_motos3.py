@@ -115,9 +115,38 @@ def check_presigned(environ: dict[str, Any], now: float | None = None) -> Respon
     return None
 
 
+def _aws_chunked(body: bytes) -> tuple[bytes, dict[str, str]]:
+    """The payload and trailers of an ``aws-chunked`` body
+    (https://docs.aws.amazon.com/AmazonS3/latest/API/sigv4-streaming.html)."""
+    data, pos = bytearray(), 0
+    while True:
+        end = body.index(b"\r\n", pos)
+        size = int(body[pos:end].split(b";", 1)[0], 16)
+        pos = end + 2
+        if size == 0:
+            break
+        data += body[pos : pos + size]
+        pos += size + 2
+    trailers = {}
+    for line in body[pos:].split(b"\r\n"):
+        name, sep, value = line.decode("latin-1").partition(":")
+        if sep:
+            trailers[name.strip().lower()] = value.strip()
+    return bytes(data), trailers
+
+
 def check_body(environ: dict[str, Any], body: bytes) -> Response | None:
-    """``400 BadDigest`` when ``body`` does not match the checksum headers sent with it."""
+    """``400 BadDigest`` when ``body`` does not match the checksum headers (or, for an
+    ``aws-chunked`` body, trailers) sent with it."""
     sha = environ.get("HTTP_X_AMZ_CHECKSUM_SHA256")
+    if "aws-chunked" in str(environ.get("HTTP_CONTENT_ENCODING", "")) or environ.get(
+        "HTTP_X_AMZ_DECODED_CONTENT_LENGTH"
+    ):
+        try:
+            body, trailers = _aws_chunked(body)
+        except ValueError:
+            return _error("400 Bad Request", "IncompleteBody", "malformed aws-chunked body")
+        sha = trailers.get("x-amz-checksum-sha256", sha)
     if sha and base64.b64encode(hashlib.sha256(body).digest()).decode() != sha:
         return _error(
             "400 Bad Request",

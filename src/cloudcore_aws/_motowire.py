@@ -75,6 +75,9 @@ WIRE_READ_WORDS = (
 and ``Scan``, ``TestDNSAnswer``, ``ValidateTemplate``, ``EstimateTemplateCost``,
 ``SimulatePrincipalPolicy``, ``DownloadDBLogFilePortion``, S3 ``HeadObject``)."""
 
+_COPY_OPERATIONS = frozenset({"CopyObject", "UploadPartCopy"})
+"""S3 operations told from ``PutObject`` / ``UploadPart`` by the ``x-amz-copy-source`` header."""
+
 _CHECKED_BODIES = frozenset({"PutObject", "UploadPart"})
 """S3 operations whose body is checked against its checksum headers (:mod:`._motos3`)."""
 
@@ -162,7 +165,10 @@ def _rest_operation(environ: dict[str, Any], method: str, path: str) -> str | No
     if not routes:
         return None
     present = {k for k, _ in parse_qsl(environ.get("QUERY_STRING", ""), keep_blank_values=True)}
+    copying = bool(environ.get("HTTP_X_AMZ_COPY_SOURCE"))
     for route in routes.get(method, ()):
+        if route.operation in _COPY_OPERATIONS and not copying:
+            continue  # same method and URI as PutObject / UploadPart: the header tells them apart
         if route.query_keys <= present and route.path.match(path):
             return route.operation
     return None
