@@ -11,7 +11,6 @@ R2's limits are checked before any request (:mod:`cloudcore_cloudflare._r2`). Ne
 from __future__ import annotations
 
 import json
-import threading
 from typing import Any
 
 from cloudcore.errors import (
@@ -39,34 +38,11 @@ _NO_MARKER = ("NoSuchKey", "404")
 
 
 class CloudflareStorage(S3BucketFields, S3Objects, CloudflareCore):
-    """R2 (see the module docs).
-
-    Options (besides the Cloudflare ones): ``r2_endpoint`` (default: the account's
-    ``https://<account_id>.r2.cloudflarestorage.com``), ``r2_jurisdiction`` (``default``, ``eu``
-    or ``fedramp``), ``r2_profile`` (an AWS shared-config profile holding R2 keys; else the
-    ``R2_ACCESS_KEY_ID`` / ``R2_SECRET_ACCESS_KEY`` environment variables), ``r2_region``
-    (``auto``; ``us-east-1`` is R2's documented alias), ``r2_session`` (an injected
-    ``boto3.Session``).
-    """
+    """R2 (see the module docs); options ``r2_*`` of
+    :class:`~cloudcore_cloudflare._core.CloudflareCore`."""
 
     bucket_fields = frozenset(R2_FIELDS)
     s3_hidden_key = MARKER_KEY
-
-    def __init__(
-        self,
-        *,
-        r2_endpoint: str | None = None,
-        r2_jurisdiction: str = "default",
-        r2_profile: str | None = None,
-        r2_region: str = "auto",
-        r2_session: Any = None,
-        **options: Any,
-    ) -> None:
-        super().__init__(**options)
-        self._r2_options = (r2_endpoint, r2_jurisdiction, r2_profile, r2_region, r2_session)
-        self._r2: AWSSession | None = None
-        self._r2_lock = threading.Lock()
-        self._r2_known: set[str] = set()
 
     def __setattr__(self, name: str, value: Any) -> None:
         if name in ("multipart_threshold", "part_size"):
@@ -78,17 +54,18 @@ class CloudflareStorage(S3BucketFields, S3Objects, CloudflareCore):
     def r2(self) -> AWSSession:
         """The boto3 session on R2's S3 endpoint (built on first use)."""
         with self._r2_lock:
-            if self._r2 is None:
+            found: AWSSession | None = self._r2
+            if found is None:
                 endpoint, jurisdiction, profile, region, session = self._r2_options
                 url = r2_endpoint(self.account_id, endpoint, jurisdiction)
-                self._r2 = AWSSession(
+                found = self._r2 = AWSSession(
                     self.name,
                     region=region,
                     endpoint_url=url,
                     profile_name=None,
                     session=r2_session(profile, session),
                 )
-            return self._r2
+            return found
 
     def _s3(self) -> Any:
         return self.r2.client("s3")
