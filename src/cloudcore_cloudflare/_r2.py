@@ -105,7 +105,14 @@ def r2_session(profile: str | None, session: Any) -> Any:
     """
     if session is not None:
         return session
-    import boto3
+    try:
+        import boto3
+    except ImportError:
+        raise ConfigurationError(
+            "r2_session: R2 storage speaks the S3 API through boto3, which is not installed: "
+            "pip install 'cloudcore[cloudflare,aws]'",
+            field="r2_session",
+        ) from None
 
     if profile:
         return boto3.Session(profile_name=profile)
