@@ -30,7 +30,7 @@ from cloudcore.models.storage import BucketConfig, LifecycleRule
 
 from ._errors import error_code
 
-__all__ = ["PUBLIC_SID", "S3BucketFields", "lifecycle_rules", "public_policy"]
+__all__ = ["PUBLIC_SID", "S3BucketFields", "bucket_resource", "lifecycle_rules", "public_policy"]
 
 PUBLIC_SID = "CloudcorePublicRead"
 """The ``Sid`` of the bucket policy statement cloudcore writes for ``public_read``."""
@@ -71,6 +71,35 @@ def public_policy(bucket: str, partition: str = "aws") -> str:
                 }
             ],
         }
+    )
+
+
+def bucket_resource(
+    provider: str,
+    region: str | None,
+    name: str,
+    tags: dict[str, str],
+    provider_id: str,
+    created: Any = None,
+) -> Any:
+    """The discovery :class:`~cloudcore.models.Resource` of a managed bucket (buckets are
+    resources; objects are data and never listed)."""
+    from cloudcore.capabilities import OPERATIONS, Capability
+    from cloudcore.models import Resource, ResourceType
+    from cloudcore.models.discovery import resource_id
+
+    ops = tuple(o.name for o in OPERATIONS.values() if o.capability is Capability.STORAGE)
+    return Resource(
+        id=resource_id(provider, region, ResourceType.BUCKET, name),
+        type=ResourceType.BUCKET,
+        provider=provider,
+        region=region,
+        name=name,
+        tags=dict(tags),
+        state="active",
+        operations=ops,
+        provider_id=provider_id,
+        created_at=created,
     )
 
 

@@ -177,6 +177,8 @@ ACTIONS: dict[Capability, tuple[str, ...]] = {
         "route53:ListResourceRecordSets",
         "wafv2:ListWebACLs",
         "wafv2:ListTagsForResource",
+        "s3:ListAllMyBuckets",
+        "s3:GetBucketTagging",
     ),
 }
 """The API operations each capability calls, as IAM actions."""

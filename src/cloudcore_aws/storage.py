@@ -9,15 +9,18 @@ presigned URLs are :mod:`cloudcore_aws._s3objects`; bucket fields :mod:`cloudcor
 
 from __future__ import annotations
 
+import itertools
 import threading
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from cloudcore.errors import AlreadyExists, Conflict, NotFound
+from cloudcore.models import Resource, ResourceType
 from cloudcore.models.storage import Bucket, BucketConfig
 
 from ._base import AWSBase, check_extras, kv_tags, tag_dict
 from ._errors import error_code
-from ._s3buckets import S3BucketFields, absent
+from ._s3buckets import S3BucketFields, absent, bucket_resource
 from ._s3objects import S3Objects
 
 __all__ = ["AWSStorage"]
@@ -154,6 +157,32 @@ class AWSStorage(S3BucketFields, S3Objects, AWSBase):
         except Exception as exc:
             if error_code(exc) != "NoSuchBucket":
                 raise
+
+    def _list_resources(
+        self, type: ResourceType | None, tags: Mapping[str, str]
+    ) -> Iterator[Resource]:
+        """Discovery: managed buckets (``ListBuckets`` and one ``GetBucketTagging`` each), then
+        what the other capabilities list."""
+        found: list[Resource] = []
+        if type in (None, ResourceType.BUCKET):
+            listing = self.call(lambda: self._s3().list_buckets())
+            for item in listing.get("Buckets") or []:
+                name = str(item["Name"])
+                have = self._bucket_tags(name)
+                if have is not None and self._is_managed(have):
+                    found.append(
+                        bucket_resource(
+                            self.name,
+                            self.region,
+                            name,
+                            have,
+                            f"arn:aws:s3:::{name}",
+                            item.get("CreationDate"),
+                        )
+                    )
+        if type is ResourceType.BUCKET:
+            return iter(found)
+        return itertools.chain(found, super()._list_resources(type, tags))
 
     def _list_buckets(self) -> list[Bucket]:
         names = [b["Name"] for b in self.call(lambda: self._s3().list_buckets()).get("Buckets", [])]

@@ -10,7 +10,9 @@ R2's limits are checked before any request (:mod:`cloudcore_cloudflare._r2`). Ne
 
 from __future__ import annotations
 
+import itertools
 import json
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from cloudcore.errors import (
@@ -20,11 +22,17 @@ from cloudcore.errors import (
     Conflict,
     NotFound,
 )
-from cloudcore.models import MANAGED_BY_KEY, MANAGED_BY_VALUE, NAME_TAG_KEY
+from cloudcore.models import (
+    MANAGED_BY_KEY,
+    MANAGED_BY_VALUE,
+    NAME_TAG_KEY,
+    Resource,
+    ResourceType,
+)
 from cloudcore.models.storage import Bucket, BucketConfig
 from cloudcore_aws._errors import error_code
 from cloudcore_aws._errors import map_error as map_boto_error
-from cloudcore_aws._s3buckets import S3BucketFields
+from cloudcore_aws._s3buckets import S3BucketFields, bucket_resource
 from cloudcore_aws._s3objects import S3Objects
 from cloudcore_aws._session import AWSSession
 
@@ -193,6 +201,29 @@ class CloudflareStorage(S3BucketFields, S3Objects, CloudflareCore):
         except Exception as exc:
             if error_code(exc) != "NoSuchBucket":
                 raise
+
+    def _list_resources(
+        self, type: ResourceType | None, tags: Mapping[str, str]
+    ) -> Iterator[Resource]:
+        """Discovery: managed R2 buckets (``ListBuckets`` and the marker of each), then what
+        the other capabilities list."""
+        found: list[Resource] = []
+        if type in (None, ResourceType.BUCKET) and self.account_id:
+            listing = self.call(lambda: self._s3().list_buckets())
+            for item in listing.get("Buckets") or []:
+                name = str(item["Name"])
+                marker = self._marker(name)
+                if marker:
+                    user = {str(k): str(v) for k, v in (marker.get("tags") or {}).items()}
+                    labels = {**user, MANAGED_BY_KEY: MANAGED_BY_VALUE, NAME_TAG_KEY: name}
+                    found.append(
+                        bucket_resource(
+                            self.name, None, name, labels, name, item.get("CreationDate")
+                        )
+                    )
+        if type is ResourceType.BUCKET:
+            return iter(found)
+        return itertools.chain(found, super()._list_resources(type, tags))
 
     def _list_buckets(self) -> list[Bucket]:
         listing = self.call(lambda: self._s3().list_buckets())
