@@ -14,6 +14,7 @@ the Cloudflare fake's queue, so the conformance suite's wire and fault checks co
 from __future__ import annotations
 
 import logging
+import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,6 +26,8 @@ __all__ = ["R2_TEST_REGION", "CombinedWire", "R2StandIn"]
 
 R2_TEST_REGION = "us-east-1"
 _KEY = "testing"
+_shared: Any = None
+_shared_lock = threading.Lock()
 
 
 @dataclass
@@ -55,8 +58,13 @@ class R2StandIn:
         from cloudcore_aws.testing import BotocoreFaultInjector
 
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
-        self.server = CountingMotoServer()
-        self.url = self.server.start()
+        with _shared_lock:  # one server per process: every Cloudflare target shares it
+            global _shared
+            if _shared is None:
+                _shared = CountingMotoServer()
+                _shared.start()
+            self.server = _shared
+        self.url = self.server.url
         self.wire = CombinedWire(wire, self.server.wire)
         self.injector = BotocoreFaultInjector(faults)
         self._boto3 = boto3
@@ -90,4 +98,5 @@ class R2StandIn:
         attach_corrupter(provider, buckets)
 
     def stop(self) -> None:
-        self.server.stop()
+        """Nothing to stop: the server is shared by the process's targets (a daemon thread; bucket
+        names in tests are unique, and each provider knows only the buckets it made)."""
