@@ -18,6 +18,7 @@ from cloudcore.errors import (
     CloudcoreError,
     ConfigurationError,
     Conflict,
+    IntegrityError,
     NotFound,
     PermissionDenied,
     ProviderError,
@@ -81,6 +82,10 @@ NOT_FOUND = frozenset(
         "AWS.SimpleQueueService.NonExistentQueue",  # SQS (JSON protocol)
         "QueueDoesNotExist",  # SQS (query protocol)
         "ScheduleGroupNotFound",
+        "NoSuchBucket",
+        "NoSuchKey",
+        "NoSuchVersion",
+        "NoSuchUpload",
     }
 )
 ALREADY_EXISTS = frozenset(
@@ -101,6 +106,7 @@ ALREADY_EXISTS = frozenset(
         "WafV2DuplicateItem",  # moto's spelling
         "QueueAlreadyExists",  # SQS (JSON protocol)
         "QueueNameExists",  # SQS (query protocol)
+        "BucketAlreadyExists",
     }
 )
 CONFLICT = frozenset(
@@ -125,8 +131,14 @@ CONFLICT = frozenset(
         "QueueDeletedRecently",
         "AWS.SimpleQueueService.PurgeQueueInProgress",  # one purge per queue per 60 s
         "PurgeQueueInProgress",
+        "BucketNotEmpty",
+        "OperationAborted",
+        "PreconditionFailed",
     }
 )
+INTEGRITY = frozenset({"BadDigest", "InvalidDigest", "XAmzContentSHA256Mismatch"})
+"""The store refused a body that does not match the checksum sent with it (S3:
+https://docs.aws.amazon.com/AmazonS3/latest/API/ErrorResponses.html)."""
 AUTHENTICATION = frozenset(
     {
         "UnrecognizedClientException",
@@ -261,8 +273,10 @@ def _map_client_error(exc: Exception) -> CloudcoreError:
         return RateLimited(message, retry_after=_retry_after(exc))
     if code in TRANSIENT or (status is not None and status >= 500):
         return TransientError(message)
-    if code in NOT_FOUND:
+    if code in NOT_FOUND or (code == "404" and status == 404):  # a HEAD's 404 has no body
         return NotFound(message)
+    if code in INTEGRITY:
+        return IntegrityError(message)
     if code == "InvalidRequestException" and any(
         m in _message(exc).lower() for m in _DELETED_MARKERS
     ):

@@ -23,7 +23,8 @@ server (from the request's arrival in the application to the last byte of its bo
 
 **Stricter than moto, as AWS documents it**: a few Route53 operations are answered or checked
 the documented way by :mod:`cloudcore_aws._motoroute53` (zones listed by name, change batches
-checked against what the zone holds, paging fields).
+checked against what the zone holds, paging fields), and S3 presigned URLs (expiry, signature)
+and body checksums by :mod:`cloudcore_aws._motos3`.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ from urllib.parse import parse_qs, parse_qsl
 from cloudcore.testing.wire import WireTally
 
 from ._motoroute53 import ROUTE53_RULES
+from ._motos3 import check_body, check_presigned
 
 __all__ = [
     "WIRE_READ_WORDS",
@@ -72,6 +74,12 @@ WIRE_READ_WORDS = (
 ``CheckCapacity``, ``SearchResources``, ``LookupEvents``, ``FilterLogEvents``, DynamoDB ``Query``
 and ``Scan``, ``TestDNSAnswer``, ``ValidateTemplate``, ``EstimateTemplateCost``,
 ``SimulatePrincipalPolicy``, ``DownloadDBLogFilePortion``, S3 ``HeadObject``)."""
+
+_COPY_OPERATIONS = frozenset({"CopyObject", "UploadPartCopy"})
+"""S3 operations told from ``PutObject`` / ``UploadPart`` by the ``x-amz-copy-source`` header."""
+
+_CHECKED_BODIES = frozenset({"PutObject", "UploadPart"})
+"""S3 operations whose body is checked against its checksum headers (:mod:`._motos3`)."""
 
 _READ_RE = re.compile(rf"\A(?:{'|'.join(WIRE_READ_WORDS)})(?=[A-Z]|\Z)")
 _READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -157,7 +165,10 @@ def _rest_operation(environ: dict[str, Any], method: str, path: str) -> str | No
     if not routes:
         return None
     present = {k for k, _ in parse_qsl(environ.get("QUERY_STRING", ""), keep_blank_values=True)}
+    copying = bool(environ.get("HTTP_X_AMZ_COPY_SOURCE"))
     for route in routes.get(method, ()):
+        if route.operation in _COPY_OPERATIONS and not copying:
+            continue  # same method and URI as PutObject / UploadPart: the header tells them apart
         if route.query_keys <= present and route.path.match(path):
             return route.operation
     return None
@@ -201,6 +212,11 @@ class WireCountingApp:
             what, mutating = self.classify(environ)
             # counted before answering: a client may read the counter as soon as it has its reply
             self.wire.count(what, mutating=mutating)
+            refusal = check_presigned(environ)
+            if refusal is None and what in _CHECKED_BODIES:
+                refusal = check_body(environ, buffer_body(environ))
+            if refusal is not None:
+                return refusal(start_response)
             handler = ROUTE53_RULES.get(what)
             if handler is not None:
                 return handler(self.app, environ, start_response)

@@ -27,8 +27,9 @@ from cloudcore.events import emit_api_call
 
 __all__ = ["READ_PREFIXES", "AWSSession", "is_read"]
 
-READ_PREFIXES = ("Describe", "List", "Get", "BatchGet", "Filter")
-"""API operations starting with these only read (``FilterLogEvents`` included)."""
+READ_PREFIXES = ("Describe", "List", "Get", "BatchGet", "Filter", "Head")
+"""API operations starting with these only read (``FilterLogEvents`` and S3's ``HeadObject``
+included)."""
 
 _READ_CACHE: dict[str, bool] = {}
 
@@ -149,11 +150,24 @@ class AWSSession:
         from botocore.config import Config
 
         _install_log_filter()
+        extra: dict[str, Any] = {}
+        if service == "s3":
+            # SigV4 for every request and presigned URL; path-style addressing on a custom
+            # endpoint (moto, R2, MinIO); checksums only where cloudcore asks for them (it sends
+            # SHA-256 itself and verifies reads itself).
+            extra = {
+                "signature_version": "s3v4",
+                "request_checksum_calculation": "when_required",
+                "response_checksum_validation": "when_required",
+            }
+            if self.endpoint_url:
+                extra["s3"] = {"addressing_style": "path"}
         config = Config(
             retries={"mode": "standard", "total_max_attempts": 1},
             user_agent_extra="cloudcore",
             connect_timeout=10,
             read_timeout=60,
+            **extra,
         )
         client = session.client(
             service, region_name=self.region, endpoint_url=self.endpoint_url, config=config

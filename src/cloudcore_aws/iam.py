@@ -18,6 +18,7 @@ __all__ = [
     "ACTIONS",
     "IAM_PREFIX",
     "IMPLIED",
+    "S3_ACTIONS",
     "actions_for",
     "iam_action",
     "policy_for",
@@ -37,8 +38,33 @@ IAM_PREFIX: dict[str, str] = {
     "resourcegroupstaggingapi": "tag",
     "sqs": "sqs",
     "scheduler": "scheduler",
+    "s3": "s3",
 }
 """botocore service name to IAM action prefix."""
+
+S3_ACTIONS: dict[str, str] = {
+    "ListBuckets": "s3:ListAllMyBuckets",
+    "HeadBucket": "s3:ListBucket",
+    "ListObjectsV2": "s3:ListBucket",
+    "ListObjectVersions": "s3:ListBucketVersions",
+    "HeadObject": "s3:GetObject",
+    "CreateMultipartUpload": "s3:PutObject",
+    "UploadPart": "s3:PutObject",
+    "CompleteMultipartUpload": "s3:PutObject",
+    "CopyObject": "s3:PutObject",
+    "DeleteObjects": "s3:DeleteObject",
+    "GetBucketLifecycleConfiguration": "s3:GetLifecycleConfiguration",
+    "PutBucketLifecycleConfiguration": "s3:PutLifecycleConfiguration",
+    "DeleteBucketLifecycle": "s3:PutLifecycleConfiguration",
+    "GetBucketCors": "s3:GetBucketCORS",
+    "PutBucketCors": "s3:PutBucketCORS",
+    "DeleteBucketCors": "s3:PutBucketCORS",
+    "PutPublicAccessBlock": "s3:PutBucketPublicAccessBlock",
+}
+"""S3 operations whose IAM action has another name (the rest are ``s3:<Operation>``):
+https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazons3.html and
+https://docs.aws.amazon.com/AmazonS3/latest/API/API_Operations.html (each operation's
+"Permissions" section)."""
 
 ACTIONS: dict[Capability, tuple[str, ...]] = {
     C.COMPUTE: (
@@ -157,6 +183,29 @@ ACTIONS: dict[Capability, tuple[str, ...]] = {
         "logs:PutRetentionPolicy",
         "secretsmanager:DescribeSecret",
     ),
+    C.STORAGE: (
+        "s3:ListAllMyBuckets",
+        "s3:CreateBucket",
+        "s3:DeleteBucket",
+        "s3:ListBucket",
+        "s3:ListBucketVersions",
+        "s3:GetBucketTagging",
+        "s3:PutBucketTagging",
+        "s3:GetBucketVersioning",
+        "s3:PutBucketVersioning",
+        "s3:GetBucketPolicy",
+        "s3:PutBucketPolicy",
+        "s3:DeleteBucketPolicy",
+        "s3:PutBucketPublicAccessBlock",
+        "s3:GetLifecycleConfiguration",
+        "s3:PutLifecycleConfiguration",
+        "s3:GetBucketCORS",
+        "s3:PutBucketCORS",
+        "s3:GetObject",
+        "s3:PutObject",
+        "s3:DeleteObject",
+        "s3:AbortMultipartUpload",
+    ),
     C.DISCOVERY: (
         "tag:GetResources",
         "ecs:DescribeServices",
@@ -168,6 +217,8 @@ ACTIONS: dict[Capability, tuple[str, ...]] = {
         "route53:ListResourceRecordSets",
         "wafv2:ListWebACLs",
         "wafv2:ListTagsForResource",
+        "s3:ListAllMyBuckets",
+        "s3:GetBucketTagging",
     ),
 }
 """The API operations each capability calls, as IAM actions."""
@@ -217,6 +268,10 @@ IMPLIED: dict[Capability, dict[str, str]] = {
         "ecs:TagResource": "RegisterTaskDefinition and RunTask with tags",
         "iam:PassRole": "a schedule passes scheduler_role_arn; RunTask passes the task roles",
     },
+    C.STORAGE: {
+        "s3:GetObjectVersion": "GetObject / HeadObject of a given version",
+        "s3:DeleteObjectVersion": "DeleteObject / DeleteObjects of a given version (force delete)",
+    },
 }
 """Permissions AWS checks without an API call of that name, per capability, with the reason."""
 
@@ -230,6 +285,8 @@ _SERVICE_LINKED = {
 def iam_action(service: str, operation: str) -> str:
     """The IAM action of a botocore call (``("resourcegroupstaggingapi", "GetResources")`` ->
     ``"tag:GetResources"``)."""
+    if service == "s3" and operation in S3_ACTIONS:
+        return S3_ACTIONS[operation]
     action = f"{IAM_PREFIX.get(service, service)}:{operation}"
     return _BATCH_ACTIONS.get(action, action)
 

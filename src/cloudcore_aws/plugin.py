@@ -13,6 +13,7 @@ CAPABILITIES = (
     "dns",
     "waf",
     "secrets",
+    "storage",
     "queues",
     "jobs",
     "discovery",
@@ -31,7 +32,7 @@ def cloudcore_register_drivers(register: RegisterDriver) -> None:
         # What `cloudcore conformance aws --fake` needs besides boto3 (the [testing] extra).
         test_requires=("moto", "flask", "flask_cors"),
         description="AWS: ECS Fargate, RDS Postgres, ElastiCache Redis, Secrets Manager, "
-        "Route53, WAFv2, SQS, EventBridge Scheduler, Resource Groups Tagging",
+        "Route53, WAFv2, S3, SQS, EventBridge Scheduler, Resource Groups Tagging",
     )
 
 

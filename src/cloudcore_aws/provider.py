@@ -14,6 +14,7 @@ from .jobs import AWSJobs
 from .queues import AWSQueues
 from .readback import AWSReadback
 from .secrets import AWSSecrets
+from .storage import AWSStorage
 from .waf import AWSWAF
 
 __all__ = ["AWSProvider"]
@@ -29,11 +30,12 @@ class AWSProvider(
     AWSCache,
     AWSSecrets,
     AWSWAF,
+    AWSStorage,
     AWSQueues,
     AWSDiscovery,
 ):
-    """AWS: ECS Fargate, RDS PostgreSQL, ElastiCache Redis, Route53, WAFv2, Secrets Manager, SQS,
-    EventBridge Scheduler.
+    """AWS: ECS Fargate, RDS PostgreSQL, ElastiCache Redis, Route53, WAFv2, Secrets Manager, S3,
+    SQS, EventBridge Scheduler.
 
     >>> import cloudcore
     >>> cloud = cloudcore.connect("aws", region="us-east-1", subnets=["subnet-1"],
@@ -48,7 +50,18 @@ class AWSProvider(
 
     name = "aws"
     capabilities = frozenset(
-        {C.COMPUTE, C.DATABASE, C.CACHE, C.DNS, C.WAF, C.SECRETS, C.QUEUES, C.JOBS, C.DISCOVERY}
+        {
+            C.COMPUTE,
+            C.DATABASE,
+            C.CACHE,
+            C.DNS,
+            C.WAF,
+            C.SECRETS,
+            C.STORAGE,
+            C.QUEUES,
+            C.JOBS,
+            C.DISCOVERY,
+        }
     )
     features: Mapping[Capability, frozenset[str]] = {
         C.COMPUTE: frozenset({"images", "autoscaling", "health_check", "logs", "secrets_env"}),
@@ -61,6 +74,7 @@ class AWSProvider(
         C.SECRETS: frozenset({"versions", "read"}),
         C.QUEUES: frozenset({"dead_letter", "fifo", "delay", "redrive"}),
         C.JOBS: frozenset({"command", "runs", "run_now"}),
+        C.STORAGE: frozenset({"versioning", "presign", "lifecycle", "cors", "public"}),
         C.DISCOVERY: frozenset({"tags", "schemas"}),
     }
     unsupported_reasons: Mapping[str, str] = {
@@ -71,7 +85,5 @@ class AWSProvider(
         "dns:proxied": "Route53 has no proxy; compose with cloudflare for proxied records",
         "jobs:http": "EventBridge Scheduler targets AWS APIs, not HTTPS endpoints (that takes an "
         "EventBridge rule with an API destination); run a command that calls the URL",
-        "storage": "object storage (S3) is not implemented by the aws driver yet; the memory "
-        "driver has it",
     }
     token_safe_operations = frozenset({"store_secret"})

@@ -45,10 +45,13 @@ from typing import Any
 
 from cloudcore._context import current_call
 from cloudcore.testing.faults import Fault, FaultQueue, attach
+from cloudcore.testing.probes import attach_bucket_seeder, attach_corrupter
 from cloudcore.testing.queue_probes import attach_queue_seeder
 from cloudcore.testing.wire import attach_wire_counter
 
+from ._motoprobes import MotoBuckets
 from ._motowire import CountingMotoServer, MotoWire
+from ._s3objects import MIN_PART
 from ._session import is_read
 from .provider import AWSProvider
 
@@ -98,12 +101,15 @@ class BotocoreFaultInjector(FaultQueue):
     """A :class:`~cloudcore.testing.faults.FaultQueue` applied through botocore events.
 
     Call :meth:`instrument` on a client (``AWSSession.client_hooks`` does it for every client
-    the provider creates). Attributes ``injected`` counts the faults applied.
+    the provider creates). Attributes ``injected`` counts the faults applied. With ``queue``,
+    faults are taken from that queue instead of this one (a target whose provider talks to more
+    than one stand-in shares one queue among them).
     """
 
-    def __init__(self) -> None:
+    def __init__(self, queue: FaultQueue | None = None) -> None:
         super().__init__()
         self.injected = 0
+        self._queue: FaultQueue = queue if queue is not None else self
 
     def instrument(self, client: Any) -> None:
         """Hook ``before-send`` of ``client``."""
@@ -115,7 +121,7 @@ class BotocoreFaultInjector(FaultQueue):
         def before_send(request: Any = None, event_name: str = "", **_: Any) -> Any:
             api = event_name.rsplit(".", 1)[-1]
             ctx = current_call()
-            fault = self.take(ctx.operation if ctx else None, api, not is_read(api))
+            fault = self._queue.take(ctx.operation if ctx else None, api, not is_read(api))
             if fault is None:
                 return None
             self.injected += 1
@@ -185,6 +191,7 @@ class MotoTarget:
         prov._log_groups_ready.clear()
         with prov._known_lock:
             prov._known_managed.clear()
+        prov._forget_buckets()
 
 
 def _fixtures(client: Any) -> tuple[tuple[str, ...], tuple[str, ...], str]:
@@ -283,6 +290,12 @@ def fake_target(*, full: bool = False, **options: Any) -> Iterator[Any]:
         }
         provider = AWSProvider(**settings)
         provider._poll_interval = 0.05
+        # small parts and pages, so the storage tests cross part and page boundaries cheaply
+        provider.multipart_threshold = provider.part_size = MIN_PART
+        provider.object_page_size = 7
+        buckets = MotoBuckets(lambda: plain("s3"))
+        attach_bucket_seeder(provider, buckets)
+        attach_corrupter(provider, buckets)
         provider._aws.client_hooks.append(injector.instrument)
         attach(provider, injector)
         attach_wire_counter(provider, server.wire)

@@ -56,6 +56,12 @@ class CloudflareCore(BaseProvider):
             mitigation timeouts, DNS TTLs below the plan's minimum) to the nearest ones it does,
             instead of refusing them with ``Unsupported`` (default ``False``). See
             ``docs/drivers/cloudflare.md``.
+        r2_endpoint: R2's S3 endpoint (default ``https://<account_id>.r2.cloudflarestorage.com``).
+        r2_jurisdiction: ``default``, ``eu`` or ``fedramp`` (picks the endpoint).
+        r2_profile: An AWS shared-config profile holding the R2 access key pair (else the
+            ``R2_ACCESS_KEY_ID`` / ``R2_SECRET_ACCESS_KEY`` environment variables).
+        r2_region: The signing region (``auto``; ``us-east-1`` is R2's documented alias).
+        r2_session: A ``boto3.Session`` holding R2 credentials (dependency injection).
     """
 
     name = "cloudflare"
@@ -74,6 +80,11 @@ class CloudflareCore(BaseProvider):
         retry: Any = None,
         region: str | None = None,
         map_to_plan: bool | str = False,
+        r2_endpoint: str | None = None,
+        r2_jurisdiction: str = "default",
+        r2_profile: str | None = None,
+        r2_region: str = "auto",
+        r2_session: Any = None,
     ) -> None:
         super().__init__(region=region, retry=retry)
         if isinstance(zones, str):
@@ -103,6 +114,11 @@ class CloudflareCore(BaseProvider):
         self._zone_ids: dict[str, str] | None = None
         self._zone_plans: dict[str, str | None] = {}
         self._zone_locks: dict[str, threading.Lock] = {}
+        # R2 storage (cloudcore_cloudflare.storage): the S3 endpoint and its credentials
+        self._r2_options = (r2_endpoint, r2_jurisdiction, r2_profile, r2_region, r2_session)
+        self._r2: Any = None
+        self._r2_lock = threading.Lock()
+        self._r2_known: set[str] = set()
 
     # ---------------------------------------------------------------- client
     @property

@@ -15,7 +15,8 @@ def cloudcore_register_drivers(register: RegisterDriver) -> None:
         factory="cloudcore_cloudflare.provider:CloudflareProvider",
         extra="cloudflare",
         requires=("cloudflare",),
-        capabilities=("dns", "waf", "secrets", "discovery"),
+        capabilities=("dns", "waf", "secrets", "storage", "discovery"),
         test_target="cloudcore_cloudflare.testing:fake_target",
-        description="Cloudflare: DNS (batch endpoint), WAF rulesets and IP lists, Secrets Store",
+        description="Cloudflare: DNS (batch endpoint), WAF rulesets and IP lists, Secrets Store, "
+        "R2 storage (S3 API)",
     )

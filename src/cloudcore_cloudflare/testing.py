@@ -15,6 +15,10 @@ Each zone is on a plan (Free unless ``plans`` says otherwise) and the fake enfor
 documented WAF limits (:mod:`cloudcore_cloudflare.plans`); change it with
 ``fake.state.set_plan("example.com", "business")``.
 
+R2 storage goes to a moto server standing in for R2's S3 endpoint
+(:class:`~cloudcore_cloudflare._r2fake.R2StandIn`); its requests are counted with the fake's and
+take faults from the same queue.
+
 Use it to test your own code offline::
 
     from cloudcore_cloudflare.testing import fake_target
@@ -314,23 +318,34 @@ def fake_target(
     """
     import cloudflare
 
+    from ._r2fake import R2StandIn
     from .provider import CloudflareProvider
 
     own = fake is None
     server = fake or FakeCloudflare(zones, plans=dict.fromkeys(zones, plan))
     server.start()
-    client = cloudflare.Cloudflare(api_token=server.token, base_url=server.base_url)
-    options.setdefault("retry", {"initial_delay": 0.01, "max_delay": 0.1, "jitter": 0.01})
-    provider = CloudflareProvider(
-        zones=tuple(zones), account_id=server.account_id, client=client, **options
-    )
-    provider.dns_page_size = 100  # small pages, so tests cross page boundaries cheaply
-    attach(provider, server.faults)
-    attach_wire_counter(provider, server.wire)
-    provider.fake = server  # type: ignore[attr-defined]
+    r2 = R2StandIn(server.faults, server.wire)
     try:
-        yield provider
+        client = cloudflare.Cloudflare(api_token=server.token, base_url=server.base_url)
+        options.setdefault("retry", {"initial_delay": 0.01, "max_delay": 0.1, "jitter": 0.01})
+        provider = CloudflareProvider(
+            zones=tuple(zones),
+            account_id=server.account_id,
+            client=client,
+            **r2.options(),
+            **options,
+        )
+        provider.dns_page_size = 100  # small pages, so tests cross page boundaries cheaply
+        attach(provider, server.faults)
+        attach_wire_counter(provider, r2.wire)
+        r2.attach(provider)
+        provider.fake = server
+        provider.r2_stand_in = r2
+        try:
+            yield provider
+        finally:
+            provider.close()
     finally:
-        provider.close()
+        r2.stop()
         if own:
             server.stop()

@@ -23,6 +23,8 @@ from cloudcore import (
     ServiceConfig,
     TransientError,
 )
+from cloudcore.models.storage import BucketConfig, LifecycleRule
+from cloudcore.testing.faults import Fault
 from cloudcore_aws.iam import ACTIONS, IMPLIED, actions_for, iam_action, policy_for
 from cloudcore_aws.testing import MotoTarget
 
@@ -108,9 +110,45 @@ def _tour_queues_and_jobs(cloud: Any) -> None:
     cloud.delete_job("tour-job")
 
 
+def _storage_tour(aws: MotoTarget) -> None:
+    """Every storage branch: each bucket field on and off, objects, versions, a failed
+    multipart upload (aborted), force delete."""
+    cloud = aws.provider
+    name = "tour-bucket"
+    full = BucketConfig(
+        name=name,
+        versioning=True,
+        public_read=True,
+        lifecycle=(LifecycleRule(prefix="tmp/", expire_days=1),),
+        cors_origins=("https://app.example.com",),
+        tags={"team": "a"},
+    )
+    cloud.create_bucket(full)
+    cloud.create_bucket(BucketConfig(name=name, versioning=False))  # each field back off
+    cloud.get_bucket(name)
+    cloud.list_buckets()
+    big = b"p" * (cloud.multipart_threshold + 1)
+    put = cloud.put_object(name, "big", big)
+    cloud.put_object(name, "small", b"s")
+    with cloud.get_object(name, "big") as reader:
+        reader.read()
+    cloud.head_object(name, "small")
+    list(cloud.list_objects(name))
+    cloud.copy_object(name, "small", "copy")
+    cloud.presign(name, "small", "PUT")
+    cloud.delete_object(name, "small")
+    cloud.delete_object(name, "big", put.version)
+    aws.injector.inject(Fault("transient", api="UploadPart", times=100))
+    with pytest.raises(cloudcore.TransientError):
+        cloud.put_object(name, "broken", big)  # CreateMultipartUpload, then abort
+    aws.injector.clear()
+    cloud.delete_bucket(name, force=True)
+
+
 def test_policy_grants_exactly_what_the_driver_calls(aws: MotoTarget) -> None:
     with cloudcore.record() as rec:
         _tour(aws.provider)
+        _storage_tour(aws)
     called = {iam_action(c.service, c.operation) for c in rec.api_calls if c.provider == "aws"}
     granted = actions_for(implied=False)
     assert called - granted == set(), "called but not granted"

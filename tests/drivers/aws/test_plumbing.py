@@ -105,6 +105,7 @@ def test_registered_with_its_test_target() -> None:
         "dns",
         "waf",
         "secrets",
+        "storage",
         "discovery",
     }
 
