@@ -3,7 +3,11 @@ aws → (gcp + cloudflare for DNS and WAF). The aws and gcp targets put a real P
 their database endpoints (``cloudcore.migrate.reach``), baremetal runs its own over SSH, so rows
 really move. Each: the source sees zero writes (counted by its stand-in), verification says
 equal, and a second run writes nothing on either side. Needs root (PostgreSQL, sshd): in CI it
-runs."""
+runs.
+
+moto's backends live in the test process, shared by every aws target it starts: the names here
+(shopdb, shopcache) are used by no other test, so a resource another test deleted a moment ago
+(still "deleting" in moto) is never in the way."""
 
 from __future__ import annotations
 
@@ -32,8 +36,8 @@ def build(cloud: Any, *, commands: bool) -> None:
     for i in range(6):
         for v in range(2 + i % 2):
             cloud.store_secret(f"app/secret-{i}", f"value-{i}-v{v}-" + "x" * 8)
-    db = cloud.provision_database({"name": "main"})
-    store = database_store(cloud, "main")
+    db = cloud.provision_database({"name": "shopdb"})
+    store = database_store(cloud, "shopdb")
     for table, n in (("users", 3334), ("orders", 3333), ("events", 3333)):
         store.replace(
             table,
@@ -42,7 +46,7 @@ def build(cloud: Any, *, commands: bool) -> None:
                 for i in range(n)
             ],
         )
-    cache = cloud.provision_cache({"name": "sessions"})
+    cache = cloud.provision_cache({"name": "shopcache"})
     for n, name in enumerate(("api", "worker", "web")):
         cloud.deploy_service(
             name,
@@ -124,12 +128,12 @@ def test_migration_moves_the_system_with_its_data(pair: str, tmp_path: Path) -> 
         report = migrate(src, dst, policy="lenient", journal=tmp_path / "journal")
         assert report.ok, report.to_json()
         assert counter.since(before).mutating == 0, counter.since(before).writes
-        assert table_digests(database_store(dst, "main")) == table_digests(
-            database_store(src, "main")
+        assert table_digests(database_store(dst, "shopdb")) == table_digests(
+            database_store(src, "shopdb")
         )
-        assert sum(d["rows"] for d in report.databases["main"].values()) == 10_000
+        assert sum(d["rows"] for d in report.databases["shopdb"].values()) == 10_000
         api = dst.get_service_config("api")
-        ep = dst.get_database("main").endpoint
+        ep = dst.get_database("shopdb").endpoint
         assert api.env["DB_HOST"] == ep.host and api.env["DB_PORT"] == str(ep.port)
         assert api.secrets["DB_PASSWORD"].key == ep.password_secret
         for i in range(6):

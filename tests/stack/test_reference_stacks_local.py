@@ -3,7 +3,7 @@ supervisord, the directory object store), with DNS and WAF routed to a memory pr
 composition would route them to an edge provider (local has neither).
 
 Local runs commands, not images, so each service runs a command here (``sleep``) instead of its
-image; what else local lacks (high availability, bucket lifecycle rules: the plan refuses them, as
+image; what else local lacks (a highly available database or cache: the plan refuses them, as
 test_a_plan_names_what_local_lacks checks) is dropped by the migration's lenient degradation
 policy, as a user moving these systems onto their own machine would; everything else is applied
 as written. Needs root for PostgreSQL: in CI it runs."""
@@ -55,7 +55,7 @@ def test_a_plan_names_what_local_lacks(target: tuple[Any, Any]) -> None:
     stack = load_stack(EXAMPLES[0].with_name("vertz.yaml"))
     p = plan(stack, cloud, env={})
     lacking = {f"{c.kind}.{c.name}": c.unsupported or "" for c in p.unsupported}
-    assert "lifecycle" in lacking["buckets.vertz-templates"]
+    assert "high_availability" in lacking["databases.main"]
     assert "images" in lacking["services.api"]  # an image alone; local runs commands
     assert "services.worker" not in lacking  # image and command: local runs the command
 
