@@ -142,6 +142,15 @@ def run_script(
         'set -- "${1:-0}"',
         'case "$1" in *[!0-9]*|"") echo "bad replica index" >&2; exit 2;; esac',
         f"cd {command([workdir])} || exit 1",
-        run + _STAMP if stamp else "exec " + run,
+        *(
+            # The command's own exit status, not the time-stamping loop's, is run.sh's: it
+            # travels out of the pipeline on descriptor 3 (no shell variable involved).
+            [
+                "exec 4>&1",
+                "exit $( { { " + run + " 2>&1; echo $? >&3; }" + _STAMP + " >&4; } 3>&1 )",
+            ]
+            if stamp
+            else ["exec " + run]
+        ),
     ]
     return ("\n".join(lines) + "\n").encode()

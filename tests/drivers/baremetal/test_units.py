@@ -85,3 +85,27 @@ def test_options_are_validated_before_any_connection():
     app_only = BaremetalProvider(hosts=[{"address": "10.0.0.1", "roles": ["app"]}])
     with pytest.raises(ConfigurationError, match="no host has the role 'db'"):
         app_only.provision_database(DatabaseConfig(name="orders"))
+
+
+def test_a_stamped_run_sh_exits_with_the_commands_own_status(tmp_path):
+    """supervisord records run.sh's exit status: it must be the command's, not the status of
+    the loop that time-stamps the output (always 0)."""
+    import re
+    import subprocess
+    import sys
+
+    from cloudcore_baremetal._runfiles import ENV_FILE, env_file, run_script
+
+    (tmp_path / ENV_FILE).write_bytes(env_file({"GREETING": "hi"}))
+    script = run_script(
+        workdir=str(tmp_path),
+        argv=["sh", "-c", 'echo "$GREETING"; echo oops >&2; exit 7'],
+        stamp=True,
+        python=sys.executable,
+    )
+    (tmp_path / "run.sh").write_bytes(script)
+    out = subprocess.run(["sh", str(tmp_path / "run.sh"), "0"], capture_output=True, text=True)
+    assert out.returncode == 7, out
+    lines = out.stdout.splitlines()
+    assert [re.sub(r"^\S+ ", "", ln) for ln in lines] == ["hi", "oops"], lines
+    assert all(re.match(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+Z ", ln) for ln in lines), lines
