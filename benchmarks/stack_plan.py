@@ -41,7 +41,7 @@ def _stack(services: int, records: int, ttl0: int = 300) -> Stack:
                         "name": f"h{i:05d}",
                         "type": "A",
                         "values": [f"10.{i >> 16 & 255}.{i >> 8 & 255}.{i & 255}"],
-                        "ttl": ttl0 if i else ttl0 + 1,
+                        "ttl": 300 if i else ttl0,
                     }
                     for i in range(records)
                 ]
