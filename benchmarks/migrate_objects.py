@@ -32,7 +32,9 @@ from cloudcore_aws.testing import fake_target
 
 
 def _rclone_env(src: Any, dst: Any) -> dict[str, str]:
-    env = dict(os.environ)
+    # rclone's S3 backend cannot use a custom CA bundle with its own HTTP transport, and the
+    # endpoints are plain http:// on loopback anyway
+    env = {k: v for k, v in os.environ.items() if k != "AWS_CA_BUNDLE"}
     for name, target in (("SRC", src), ("DST", dst)):
         prefix = f"RCLONE_CONFIG_{name}_"
         env.update(
@@ -79,7 +81,9 @@ def main() -> int:
         for i in range(args.objects):
             src.provider.put_object("data", f"objects/{i:05d}.bin", blob[i % 97 :] + blob[: i % 97])
         dst.client("s3").create_bucket(Bucket="data-rclone")
-        dst.provider.create_bucket({"name": "data"})
+        # moto keeps every server's backends in this one process: a distinct bucket name on the
+        # target keeps the copy real (same name would be the source bucket itself)
+        dst.provider.create_bucket({"name": "data-cloudcore"})
         env = _rclone_env(src, dst)
         servers = [src, dst]
 
@@ -101,7 +105,13 @@ def main() -> int:
             )
 
         def run_cloudcore() -> None:
-            copy_objects(src.provider, dst.provider, "data", concurrency=args.transfers)
+            copy_objects(
+                src.provider,
+                dst.provider,
+                "data",
+                dest_bucket="data-cloudcore",
+                concurrency=args.transfers,
+            )
 
         for label, fn in (
             ("rclone sync (first copy)", run_rclone),

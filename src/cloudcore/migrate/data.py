@@ -377,12 +377,15 @@ def copy_objects(
     target: CloudProvider,
     bucket: str,
     *,
+    dest_bucket: str | None = None,
     concurrency: int = 8,
     progress: Callable[[str], None] | None = None,
 ) -> dict[str, int]:
-    """Every object of ``bucket`` from source to target, skipping identical ones (SHA-256 and
-    size); returns ``{"copied": n, "skipped": m}``."""
-    have = {o.key: o for o in target.list_objects(bucket)}
+    """Every object of ``bucket`` from source to target (into ``dest_bucket``, by default the
+    same name), skipping identical ones (SHA-256 and size); returns
+    ``{"copied": n, "skipped": m}``."""
+    dest = dest_bucket or bucket
+    have = {o.key: o for o in target.list_objects(dest)}
 
     def same(src: Any, dst: Any) -> bool:
         return (
@@ -397,7 +400,7 @@ def copy_objects(
             return False
         with source.get_object(bucket, info.key) as reader:
             target.put_object(
-                bucket,
+                dest,
                 info.key,
                 reader,
                 content_type=info.content_type,

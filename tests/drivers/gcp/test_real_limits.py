@@ -180,7 +180,7 @@ def test_long_service_names_map_to_ids_cloud_run_accepts(gcp: Any, fake: Any) ->
     assert fake.services[SVC + sid]["labels"]["cloudcore-name"] == name
     assert [s.name for s in gcp.list_services()] == [name]
     assert gcp.get_service_status(name).name == name
-    assert (("service", name)) in {(r.type.value, r.name) for r in gcp.list_resources()}
+    assert (("service", name)) in {(r.type.value, r.name) for r in gcp.list_resources("service")}
     fake.write_log(sid, "hello")
     assert [e.message for e in gcp.get_logs(name)][-1] == "hello"
     gcp.delete_service(name)
@@ -194,7 +194,7 @@ def test_long_cache_names_map_to_ids_memorystore_accepts(gcp: Any, fake: Any) ->
     endpoint = gcp.provision_cache(CacheConfig(name=name, auth=False))
     assert endpoint.name == name and endpoint.provider_id == REDIS + iid
     assert fake.redis[REDIS + iid]["labels"]["cloudcore-name"] == name
-    assert (("cache", name)) in {(r.type.value, r.name) for r in gcp.list_resources()}
+    assert (("cache", name)) in {(r.type.value, r.name) for r in gcp.list_resources("cache")}
     gcp.delete_cache(name)
     assert REDIS + iid not in fake.redis
 
