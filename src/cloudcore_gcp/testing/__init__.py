@@ -137,6 +137,9 @@ def connect_to(fake: FakeGCP, **options: Any) -> Any:
     from ..provider import GCPProvider
 
     options.setdefault("retry", {"initial_delay": 0.01, "max_delay": 0.2, "jitter": 0.01})
+    # Cloud Storage is served by its own stand-in (see fake_target); without one this provider
+    # does not offer storage, rather than calling an endpoint that does not serve it.
+    has_storage = "storage_endpoint" in options
     provider = GCPProvider(
         project=options.pop("project", fake.project),
         region=options.pop("region", fake.region),
@@ -145,6 +148,10 @@ def connect_to(fake: FakeGCP, **options: Any) -> Any:
         poll_interval=options.pop("poll_interval", 0.01),
         **options,
     )
+    if not has_storage:
+        from cloudcore.capabilities import Capability
+
+        provider.capabilities = provider.capabilities - {Capability.STORAGE}
     attach(provider, fake.faults)
     attach_probe(provider, FakeSQLProbe(fake))
     attach_wire_counter(provider, fake.wire)

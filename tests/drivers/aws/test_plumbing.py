@@ -106,6 +106,8 @@ def test_registered_with_its_test_target() -> None:
         "waf",
         "secrets",
         "storage",
+        "queues",
+        "jobs",
         "discovery",
     }
 
