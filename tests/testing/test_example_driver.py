@@ -46,7 +46,8 @@ def test_example_driver_in_a_throwaway_venv(tmp_path: Path) -> None:
     made = _run(uv, "venv", "-q", "--python", base, str(venv), cwd=tmp_path, env=env)
     assert made.returncode == 0, made.stderr
     env["VIRTUAL_ENV"] = str(venv)
-    install = [uv, "pip", "install", "-q", "-e", str(ROOT), "-e", str(EXAMPLE), "pytest"]
+    # what a driver author installs: cloudcore with its conformance suite, and their driver
+    install = [uv, "pip", "install", "-q", "-e", f"{ROOT}[testing]", "-e", str(EXAMPLE), "pytest"]
     done = _run(*install[:3], "--offline", *install[3:], cwd=tmp_path, env=env)
     if done.returncode != 0:  # not in the uv cache: fetch
         done = _run(*install, cwd=tmp_path, env=env)
