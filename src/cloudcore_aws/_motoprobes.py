@@ -2,7 +2,8 @@
 
 :class:`MotoBuckets` is the :class:`~cloudcore.testing.probes.BucketSeeder` and
 :class:`~cloudcore.testing.probes.ObjectCorrupter` of a target whose S3 stand-in is the moto
-server of this process (the AWS target, and the Cloudflare target's R2 stand-in). Seeding goes
+server of this process (the AWS target, and the Cloudflare target's R2 stand-in), in the
+server's own account. Seeding goes
 through a plain boto3 client (another tool making a bucket, without cloudcore's mark);
 corruption changes the bytes moto stores for an object and keeps everything else (its ETag, its
 metadata with the checksum cloudcore recorded): what a bad disk does behind the API.
@@ -21,10 +22,12 @@ class MotoBuckets:
 
     Args:
         client: A plain (uninstrumented) boto3 S3 client on the moto server.
+        account: The account the server answers as (``CountingMotoServer.account``).
     """
 
-    def __init__(self, client: Callable[[], Any]) -> None:
+    def __init__(self, client: Callable[[], Any], account: str) -> None:
         self._client = client
+        self._account = account
 
     def create_unmanaged_bucket(self, name: str, objects: Mapping[str, bytes]) -> None:
         s3 = self._client()
@@ -55,10 +58,9 @@ class MotoBuckets:
             return
 
     def corrupt_object(self, bucket: str, key: str, *, truncate: bool = False) -> None:
-        from moto.core.models import DEFAULT_ACCOUNT_ID
         from moto.s3.models import s3_backends
 
-        fake = s3_backends[DEFAULT_ACCOUNT_ID]["aws"].get_object(bucket, key)
+        fake = s3_backends[self._account]["aws"].get_object(bucket, key)
         if fake is None:
             raise KeyError(f"{bucket}/{key}")
         content = fake.value

@@ -25,11 +25,19 @@ server (from the request's arrival in the application to the last byte of its bo
 the documented way by :mod:`cloudcore_aws._motoroute53` (zones listed by name, change batches
 checked against what the zone holds, paging fields), and S3 presigned URLs (expiry, signature)
 and body checksums by :mod:`cloudcore_aws._motos3`.
+
+**One AWS account per server**: moto keeps its backends in module globals, so two servers in one
+process would otherwise share every VPC, zone, secret and queue (a second target's fixture zone
+became a duplicate ``example.com`` in the first one's listing). Each :class:`CountingMotoServer`
+answers every request as its own account (moto's ``x-moto-account-id`` header, set by the server,
+never by the client), and :meth:`CountingMotoServer.reset` clears that account only. What AWS
+itself shares across accounts stays shared: S3 bucket names are global, as in AWS.
 """
 
 from __future__ import annotations
 
 import io
+import itertools
 import re
 import threading
 import time
@@ -45,10 +53,12 @@ from ._motos3 import check_body, check_presigned
 
 __all__ = [
     "WIRE_READ_WORDS",
+    "AccountApp",
     "CountingMotoServer",
     "MotoWire",
     "WireCountingApp",
     "reads_only",
+    "reset_account",
 ]
 
 WIRE_READ_WORDS = (
@@ -245,15 +255,58 @@ def drain(result: Iterable[bytes]) -> list[bytes]:
 
 
 # ---------------------------------------------------------------------------------- server
+_accounts = itertools.count(100000000001)
+_accounts_lock = threading.Lock()
+
+
+def _new_account() -> str:
+    """A 12-digit account id no other server of this process answers as."""
+    with _accounts_lock:
+        return f"{next(_accounts):012d}"
+
+
+class AccountApp:
+    """WSGI middleware answering every request as account ``account`` (see the module docs)."""
+
+    def __init__(self, app: Callable[..., Iterable[bytes]], account: str) -> None:
+        self.app = app
+        self.account = account
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        environ["HTTP_X_MOTO_ACCOUNT_ID"] = self.account  # whatever the client sent
+        return self.app(environ, start_response)
+
+
+def reset_account(account: str) -> None:
+    """Forget everything moto holds for ``account`` (every service, every region).
+
+    The account's entry is dropped from each backend registry (moto makes a fresh one on the next
+    request), rather than reset in place: S3's own reset disposes of every tracked object of the
+    process, other accounts' included.
+    """
+    from moto.core.base_backend import BackendDict, backend_lock
+
+    with backend_lock:
+        for backends in list(BackendDict._instances):  # type: ignore[misc]
+            if account in backends:
+                del backends[account]
+            names = getattr(backends, "bucket_accounts", None)
+            if isinstance(names, dict):
+                for name in [n for n, (_, owner) in names.items() if owner == account]:
+                    del names[name]
+
+
 class CountingMotoServer:
     """moto's server application on ``127.0.0.1`` (a free port), behind the wire counter.
 
     Args:
         wire: Where requests are counted (a new :class:`MotoWire` by default).
+        account: The AWS account every request is answered as (a new one by default).
     """
 
-    def __init__(self, wire: MotoWire | None = None) -> None:
+    def __init__(self, wire: MotoWire | None = None, account: str | None = None) -> None:
         self.wire = wire or MotoWire()
+        self.account = account or _new_account()
         self._server: Any = None
         self._thread: threading.Thread | None = None
 
@@ -266,7 +319,10 @@ class CountingMotoServer:
         )
         from werkzeug.serving import make_server
 
-        app = WireCountingApp(DomainDispatcherApplication(create_backend_app), self.wire)
+        app = AccountApp(
+            WireCountingApp(DomainDispatcherApplication(create_backend_app), self.wire),
+            self.account,
+        )
         self._server = make_server(
             "127.0.0.1", 0, app, threaded=True, request_handler=MotoRequestHandler
         )
@@ -283,6 +339,10 @@ class CountingMotoServer:
             raise RuntimeError("the moto server is not running")
         host, port = self._server.server_address[:2]
         return f"http://{host}:{port}"
+
+    def reset(self) -> None:
+        """Clear everything this server's account holds (other servers keep theirs)."""
+        reset_account(self.account)
 
     def stop(self) -> None:
         """Stop serving and close the socket."""

@@ -176,13 +176,9 @@ class MotoTarget:
             return self._clients[service]
 
     def reset(self) -> None:
-        """Clear every moto backend (``POST /moto-api/reset``) and set the fixtures up again."""
-        import urllib.request
-
-        url = f"{self.url}/moto-api/reset"  # the local moto server's http:// URL
-        request = urllib.request.Request(url, method="POST")  # noqa: S310
-        with urllib.request.urlopen(request, timeout=30):  # noqa: S310
-            pass
+        """Clear what moto holds for this server's account (other targets of the process keep
+        theirs) and set the fixtures up again."""
+        self._server.reset()
         self.injector.clear()
         self.subnets, self.security_groups, self.zone_id = _fixtures(self.client)
         prov = self.provider
@@ -293,7 +289,7 @@ def fake_target(*, full: bool = False, **options: Any) -> Iterator[Any]:
         # small parts and pages, so the storage tests cross part and page boundaries cheaply
         provider.multipart_threshold = provider.part_size = MIN_PART
         provider.object_page_size = 7
-        buckets = MotoBuckets(lambda: plain("s3"))
+        buckets = MotoBuckets(lambda: plain("s3"), server.account)
         attach_bucket_seeder(provider, buckets)
         attach_corrupter(provider, buckets)
         provider._aws.client_hooks.append(injector.instrument)
@@ -321,6 +317,7 @@ def fake_target(*, full: bool = False, **options: Any) -> Iterator[Any]:
                 plane.close()
     finally:
         server.stop()
+        server.reset()  # what the account held goes with the server
 
 
 def _data_plane(provider: Any) -> Any:

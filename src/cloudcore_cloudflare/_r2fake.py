@@ -14,7 +14,6 @@ the Cloudflare fake's queue, so the conformance suite's wire and fault checks co
 from __future__ import annotations
 
 import logging
-import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,8 +25,6 @@ __all__ = ["R2_TEST_REGION", "CombinedWire", "R2StandIn"]
 
 R2_TEST_REGION = "us-east-1"
 _KEY = "testing"
-_shared: Any = None
-_shared_lock = threading.Lock()
 
 
 @dataclass
@@ -58,12 +55,10 @@ class R2StandIn:
         from cloudcore_aws.testing import BotocoreFaultInjector
 
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
-        with _shared_lock:  # one server per process: every Cloudflare target shares it
-            global _shared
-            if _shared is None:
-                _shared = CountingMotoServer()
-                _shared.start()
-            self.server = _shared
+        # one server (and one moto account) per target: a request of another target, or a thread
+        # another test left behind, is never counted on this one's wire
+        self.server = CountingMotoServer()
+        self.server.start()
         self.url = self.server.url
         self.wire = CombinedWire(wire, self.server.wire)
         self.injector = BotocoreFaultInjector(faults)
@@ -93,10 +88,11 @@ class R2StandIn:
         provider.r2.client_hooks.append(self.injector.instrument)
         provider.multipart_threshold = provider.part_size = MIN_PART
         provider.object_page_size = 7
-        buckets = MotoBuckets(self.client)
+        buckets = MotoBuckets(self.client, self.server.account)
         attach_bucket_seeder(provider, buckets)
         attach_corrupter(provider, buckets)
 
     def stop(self) -> None:
-        """Nothing to stop: the server is shared by the process's targets (a daemon thread; bucket
-        names in tests are unique, and each provider knows only the buckets it made)."""
+        """Stop the server and forget what its account holds."""
+        self.server.stop()
+        self.server.reset()
