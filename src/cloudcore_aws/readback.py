@@ -150,7 +150,16 @@ class AWSReadback(AWSCompute, AWSDatabase, AWSCache, AWSWAF):
         cfg["secrets"] = secrets
         if container.get("healthCheck"):
             cfg["health_check"] = _health_check(container["healthCheck"], port, extras)
-        cfg["autoscaling"] = self._read_autoscaling(name)
+        cfg["autoscaling"] = scaling = self._read_autoscaling(name)
+        if scaling is not None:
+            # Application Auto Scaling moves a desired count that is outside the scalable
+            # target's bounds to the nearest bound ("If the current capacity is below the minimum
+            # capacity, Application Auto Scaling scales out to the minimum",
+            # https://docs.aws.amazon.com/autoscaling/application/userguide/
+            # application-auto-scaling-scalable-targets.html): that bound is what the service
+            # runs at, and a desired count set by hand in between is not an invalid service.
+            low, high = scaling["min_replicas"], scaling["max_replicas"]
+            cfg["replicas"] = min(max(cfg["replicas"], low), high)
         self._compute_extras(svc, task, extras)
         cfg["extras"] = extras
         return ServiceConfig.model_validate(cfg)
