@@ -13,16 +13,23 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING
 
-from cloudcore.errors import ProviderError
+from cloudcore.errors import OperationTimeout, ProviderError
 from cloudcore.models import ServiceConfig
 
-from .managers import Manager, Program, ReplicaState
+from .managers import Manager, Program, ReplicaState, manager_for
 
 if TYPE_CHECKING:
     from .compute import Compute
     from .inventory import Host
 
-__all__ = ["START_TIMEOUT", "Failure", "pull_image", "replica_reason", "wait_running"]
+__all__ = [
+    "START_TIMEOUT",
+    "Failure",
+    "pull_image",
+    "replica_reason",
+    "wait_running",
+    "wait_settled",
+]
 
 # Pulls with the service's own environment (podman reads CONTAINERS_CONF and friends from it, as
 # in run.sh), loaded by the same launcher from the JSON environment file (never sourced by a
@@ -143,3 +150,20 @@ def wait_running(
             )
         time.sleep(delay)
         delay = min(delay * 1.5, 1.0)
+
+
+def wait_settled(host: Host, prog: Program, what: str) -> None:
+    """Wait until ``host``'s manager counts the single-replica ``prog`` running (up past the
+    settle time), or fail with the runtime's reason. ``what`` names it in the error."""
+    mgr = manager_for(host)
+    deadline = time.monotonic() + prog.settle_seconds + 10
+    while True:
+        states = mgr.status(prog)
+        if any(s.running for s in states):
+            return
+        if time.monotonic() > deadline:
+            rep = states[0] if states else None
+            raise OperationTimeout(
+                f"{what} on {host.name} did not stay up: {replica_reason(host, mgr, prog, rep, 0)}"
+            )
+        time.sleep(0.1)

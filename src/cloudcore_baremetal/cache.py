@@ -20,6 +20,7 @@ from cloudcore.models import CacheConfig, CacheEndpoint, HealthCheck
 
 from ._checks import check_address, check_port
 from ._hostutil import is_root
+from ._rollout import wait_settled
 from ._runfiles import ENV_FILE, env_file, run_script
 from ._state import config_hash, read_all, read_one, write_one
 from .managers import Program, manager_for
@@ -117,9 +118,13 @@ class Caches:
             if st["hash"] != digest:
                 raise AlreadyExists(f"cache {config.name!r} exists with a different config")
             states = mgr.status(prog)
-            if not any(s.up for s in states):
-                mgr.start_missing(prog, states)
+            if not any(s.running for s in states):
+                # down, or started by a run killed before it saw Redis settle: the endpoint is
+                # returned only once Redis answers and the manager counts it running
+                if not any(s.up for s in states):
+                    mgr.start_missing(prog, states)
                 self._wait(host, int(st["port"]), st["bind"])
+                wait_settled(host, prog, f"redis {prog.name}")
             return self._endpoint(st)
         # a run killed after writing redis.conf may have started Redis: keep its port (the
         # rerun's free-port scan would see it taken) and restart it if the config changes
@@ -193,17 +198,8 @@ class Caches:
         }
         write_one(host, f"caches/{config.name}/state.json", st)
         self._wait(host, port, bind)
-        self._wait_settled(host, prog)
+        wait_settled(host, prog, f"redis {prog.name}")
         return self._endpoint(st)
-
-    def _wait_settled(self, host: Host, prog: Program) -> None:
-        """Wait until the manager counts Redis as running (up past the settle time)."""
-        mgr = manager_for(host)
-        deadline = time.monotonic() + prog.settle_seconds + 10
-        while not any(s.running for s in mgr.status(prog)):
-            if time.monotonic() > deadline:
-                raise OperationTimeout(f"redis {prog.name} on {host.name} did not stay up")
-            time.sleep(0.1)
 
     def _wait(self, host: Host, port: int, bind: str, *, up: bool = True) -> None:
         """Wait until Redis answers on ``port`` (or, with ``up=False``, until it no longer does)."""

@@ -32,6 +32,7 @@ from cloudcore.models.storage import Bucket, BucketConfig, ObjectInfo
 
 from . import _objectd
 from ._dirstore import DirStore, LocalFS, StoreError, StoreFS, managed
+from ._rollout import wait_settled
 from ._runfiles import ENV_FILE, env_file, run_script
 from .managers import Program, manager_for
 
@@ -285,6 +286,9 @@ class ObjectStore:
         elif not states or not states[0].up:
             mgr.start_missing(prog, states)
         base = self._wait_listening(d)
+        # answering is not yet running: supervisord counts it only past its start time, and a
+        # process that dies within it is restarted (or given up on) behind our back
+        wait_settled(self.host, prog, "the object endpoint")
         self.host.set_fact("objects_endpoint", base)
         return base
 
