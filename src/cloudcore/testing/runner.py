@@ -242,6 +242,19 @@ class _Collector:
         self.errors: list[str] = []
         self.start_failures: list[str] = []
         """Setup failures of tests that never got a provider (the target did not start)."""
+        self.nested = "PYTEST_VERSION" in os.environ  # pytest sets it for its session's length
+
+    def pytest_configure(self, config: Any) -> None:
+        if self.nested:
+            # run from inside another pytest session (the suite testing itself): like pytester's
+            # inline runs, skip the full garbage collection pytest makes at the end of a session
+            # to find unraisable exceptions; in a session holding millions of objects it cost
+            # seconds per run (the outer session still sees them)
+            try:
+                from _pytest.unraisableexception import gc_collect_iterations_key
+            except ImportError:  # pragma: no cover - another pytest
+                return
+            config.stash[gc_collect_iterations_key] = 0
 
     def pytest_collectreport(self, report: Any) -> None:
         if report.failed:
