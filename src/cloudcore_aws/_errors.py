@@ -253,7 +253,9 @@ def map_error(exc: Exception) -> CloudcoreError | None:
         bex.ConnectionError  # EndpointConnectionError, ConnectTimeoutError, ProxyConnectionError
         | bex.ConnectionClosedError
         | bex.ReadTimeoutError
-        | bex.ResponseStreamingError,
+        | bex.ResponseStreamingError
+        # the body ended before its Content-Length: the connection dropped mid-download
+        | bex.IncompleteReadError,
     ):
         return TransientError(f"{type(exc).__name__}: {exc}")
     from botocore.parsers import ResponseParserError

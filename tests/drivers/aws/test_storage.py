@@ -4,6 +4,7 @@ the wire, resumed downloads, and the requests each operation costs."""
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import socket
 import threading
@@ -183,8 +184,12 @@ class _CuttingProxy:
         except OSError:
             pass
         finally:
-            client.close()
-            server.close()
+            # shutdown first: a plain close() does not end the connection while the other
+            # thread still waits in recv() on it, and the client would sit out its read timeout
+            for sock in (client, server):
+                with contextlib.suppress(OSError):
+                    sock.shutdown(socket.SHUT_RDWR)
+                sock.close()
 
     def close(self) -> None:
         self.sock.close()
