@@ -45,7 +45,7 @@ ELB_ZONE_IDS = {
 }
 """Route53 hosted zone of Application and Classic Load Balancers, per region."""
 
-_ELB_RE = re.compile(r"\.([a-z]{2}(?:-gov)?-[a-z]+-\d)\.elb\.amazonaws\.com$")
+_ELB_RE = re.compile(r"\.([a-z]{2}(?:-gov)?-[a-z]+-\d)\.elb\.amazonaws\.com\Z")
 _OCTAL_RE = re.compile(r"\\(\d{3})")
 ALIAS_TTL = 60
 

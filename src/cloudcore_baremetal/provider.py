@@ -48,7 +48,7 @@ from .transport import Transport
 __all__ = ["BaremetalProvider"]
 
 C = Capability
-_PATH_RE = re.compile(r"^/[A-Za-z0-9_./-]*$")
+_PATH_RE = re.compile(r"\A/[A-Za-z0-9_./-]*\Z")
 
 DNS_REASON = (
     "bare metal has no managed DNS; compose with cloudflare: "

@@ -47,7 +47,7 @@ FIELDS = frozenset(
 """Fields the builder accepts (anything else is a programming error)."""
 
 FUNCTIONS = frozenset({"starts_with", "ends_with"})
-LIST_NAME_RE = re.compile(r"^[a-z0-9_]{1,50}$")
+LIST_NAME_RE = re.compile(r"\A[a-z0-9_]{1,50}\Z")
 
 
 class ExpressionError(ValueError):

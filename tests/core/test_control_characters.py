@@ -215,3 +215,28 @@ def test_validating_functions_refuse_control_characters(bad: str) -> None:
         normalize_fqdn("api.example.com" + bad)
     with pytest.raises(ConfigurationError):
         infer_record("api.example.com", "target.example.net" + bad)
+
+
+@pytest.mark.parametrize("bad", BAD)
+def test_host_paths_and_list_names_refuse_control_characters(bad: str) -> None:
+    from cloudcore_baremetal.provider import check_state_dir
+    from cloudcore_cloudflare.expr import LIST_NAME_RE
+
+    with pytest.raises(ConfigurationError, match="state_dir"):
+        check_state_dir("/srv/cloudcore" + bad)
+    assert LIST_NAME_RE.match("office_ips" + bad) is None
+
+
+def test_no_python_pattern_in_the_source_ends_with_a_bare_dollar() -> None:
+    # ``$`` in Python's ``re`` also matches before a final newline: patterns that must match a
+    # whole string end with ``\Z`` (or are used with ``fullmatch``)
+    import re
+    from pathlib import Path
+
+    src = Path(__file__).resolve().parents[2] / "src"
+    found = []
+    for path in sorted(src.rglob("*.py")):
+        for n, line in enumerate(path.read_text().splitlines(), 1):
+            if re.search(r"re\.compile\(r?[\"'].*(?<!\\)\$[\"']", line):
+                found.append(f"{path.relative_to(src)}:{n}: {line.strip()}")
+    assert not found, "patterns anchored with a bare $:\n" + "\n".join(found)
