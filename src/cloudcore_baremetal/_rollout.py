@@ -81,6 +81,10 @@ def replica_reason(
     words = [f"replica {i} on {host.name} is {rep.state}"]
     if rep.exit_status:
         words.append(f"exit status {rep.exit_status}")
+    elif not rep.running:
+        ended = mgr.last_exit(prog, i)
+        if ended:
+            words.append(f"last {ended}")
     if rep.detail:
         words.append(rep.detail)
     text = ", ".join(words)

@@ -135,6 +135,11 @@ class Manager(ABC):
     def logs(self, prog: Program, since: datetime | None, limit: int) -> list[LogEntry]:
         """Recent log lines of every replica (read-only)."""
 
+    def last_exit(self, prog: Program, index: int) -> str | None:
+        """How replica ``index`` last ended (``"exit status 3"``, ``"terminated by SIGSEGV"``),
+        for managers whose status does not carry it in every state; ``None`` when unknown."""
+        return None
+
 
 def manager_for(host: Host) -> Manager:
     """The manager backend of ``host`` (systemd when it runs as PID 1, else supervisord)."""

@@ -8,6 +8,7 @@ restarts killed processes (``autorestart=true``). Log lines are time-stamped by 
 from __future__ import annotations
 
 import json
+import re
 import time
 from datetime import datetime
 
@@ -229,6 +230,22 @@ class SupervisordManager(Manager):
                     )
                 )
         return sorted(out, key=lambda r: r.index)
+
+    def last_exit(self, prog: Program, index: int) -> str | None:
+        # A process that exits within startsecs goes to BACKOFF with no exit status in its
+        # process info (supervisor's process.py sets exitstatus = None there): supervisord's own
+        # log keeps it, "exited: NAME (exit status 3; not expected)" or "(terminated by SIGKILL".
+        res = self.host.transport.run(
+            ["tail", "-c", "65536", "--", f"{self._dir}/supervisord.log"],
+            mutating=False,
+            name="tail-supervisord-log",
+            check=False,
+        )
+        if res.code != 0:
+            return None
+        name = re.escape(f"{prog.name}-{index}")
+        found = re.findall(rf"exited: {name} \((exit status \d+|terminated by \w+)", res.text)
+        return found[-1] if found else None
 
     def _status_ctl(self, prog: Program) -> list[ReplicaState]:
         text = self._ctl("status", f"{prog.name}:*", mutating=False, check=False)

@@ -46,6 +46,8 @@ def test_crash_looping_command_fails_the_deploy_with_the_runtime_reason(local):
     assert time.monotonic() - started < 15  # two failed starts, not a long timeout
     text = str(info.value)
     assert re.search(r"replica [012] on localhost is (BACKOFF|FATAL|EXITED)", text), text
+    # the exit code, also when supervisord's process info has none (BACKOFF)
+    assert "exit status 3" in text, text
     assert "last log lines:" in text and "fatal: cannot open /nonexistent" in text, text
     status = local.get_service_status("crashy")
     assert status.running == 0 and status.state == ServiceState.FAILED
