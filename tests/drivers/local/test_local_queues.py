@@ -18,6 +18,8 @@ WORKER = textwrap.dedent(
     import json, sys
     from cloudcore_baremetal.local import LocalProvider
     p = LocalProvider(project_dir=sys.argv[1], secret_key=sys.argv[2])
+    print("ready", flush=True)
+    sys.stdin.readline()  # both workers start draining together (imports take seconds under load)
     seen = []
     empty = 0
     while empty < 3:
@@ -42,11 +44,23 @@ def test_two_worker_processes_share_the_queue_without_double_delivery(tmp_path: 
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
     workers = [
         subprocess.Popen(
-            [sys.executable, "-c", WORKER, project, key], stdout=subprocess.PIPE, text=True, env=env
+            [sys.executable, "-c", WORKER, project, key],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            env=env,
         )
         for _ in range(2)
     ]
-    outputs = [w.communicate(timeout=120)[0] for w in workers]
+    for w in workers:
+        assert w.stdout is not None and w.stdout.readline().strip() == "ready"
+    for w in workers:
+        assert w.stdin is not None
+        w.stdin.write("go\n")
+        w.stdin.close()
+    outputs = [w.stdout.read() for w in workers]
+    for w in workers:
+        w.wait(timeout=120)
     assert all(w.returncode == 0 for w in workers)
     done = [json.loads(o) for o in outputs]
     assert sorted(done[0] + done[1]) == sorted(sent), "lost or duplicated messages"
