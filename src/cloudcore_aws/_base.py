@@ -173,10 +173,17 @@ class AWSBase(BaseProvider):
 
     def _secret_arn(self, key: str) -> str:
         """The ARN of a secret (for ECS ``valueFrom``); ``NotFound`` when it does not exist."""
+        return self._secret_current(key)[0]
+
+    def _secret_current(self, key: str) -> tuple[str, str | None]:
+        """The ARN of a secret and its ``AWSCURRENT`` version id; ``NotFound`` when it does not
+        exist."""
         desc = self._client("secretsmanager").describe_secret(SecretId=key)
         if desc.get("DeletedDate"):
             raise NotFound(f"secret {key!r} is pending deletion")
-        return str(desc["ARN"])
+        stages = desc.get("VersionIdsToStages") or {}
+        current = next((v for v, s in stages.items() if "AWSCURRENT" in s), None)
+        return str(desc["ARN"]), current
 
     # ---------------------------------------------------------------- waits
     def _wait(self, what: str, poll: Callable[[], T | None], timeout: float | None = None) -> T:

@@ -5,7 +5,7 @@ CloudFormation export; no SDK import, no network."""
 from __future__ import annotations
 
 import shlex
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 
 from cloudcore.errors import ConfigurationError
@@ -14,12 +14,17 @@ from cloudcore.models import HealthCheck, ServiceConfig
 __all__ = [
     "COMPUTE_EXTRAS",
     "FARGATE_MEMORY",
+    "LATEST_LABEL",
     "container_health_check",
     "fargate_size",
     "log_group_name",
     "render_task_definition",
     "same_task_definition",
 ]
+
+LATEST_LABEL = "cloudcore.secrets-latest"
+"""Container label listing the secret variables deployed as "latest" (comma-separated)."""
+
 
 FARGATE_MEMORY: dict[int, tuple[int, ...]] = {
     256: (512, 1024, 2048),
@@ -55,6 +60,7 @@ _MANAGED_CONTAINER_KEYS = (
     "portMappings",
     "environment",
     "secrets",
+    "dockerLabels",
     "healthCheck",
     "logConfiguration",
 )
@@ -156,11 +162,15 @@ def render_task_definition(
     secret_arns: Mapping[str, str],
     execution_role_arn: str | None,
     task_role_arn: str | None,
+    latest_pinned: Collection[str] = (),
 ) -> dict[str, Any]:
     """The ``RegisterTaskDefinition`` request (without tags) a config renders to.
 
     Args:
         secret_arns: Environment variable name to the ``valueFrom`` of each injected secret.
+        latest_pinned: Variables whose reference asks for the latest version, pinned in
+            ``valueFrom`` to the version current at deploy time; recorded in the container's
+            :data:`LATEST_LABEL` so read-back reports them as "latest" again.
     """
     if config.image is None:
         raise ConfigurationError(
@@ -181,6 +191,8 @@ def render_task_definition(
         container["secrets"] = [
             {"name": k, "valueFrom": secret_arns[k]} for k in sorted(config.secrets)
         ]
+        if latest_pinned:
+            container["dockerLabels"] = {LATEST_LABEL: ",".join(sorted(latest_pinned))}
     if config.health_check is not None:
         container["healthCheck"] = container_health_check(config, config.health_check)
     container["logConfiguration"] = {

@@ -129,11 +129,27 @@ class AWSCompute(AWSBase):
                 "config.port: a target group needs the container port", field="config.port"
             )
 
-    def _secret_value_from(self, config: ServiceConfig) -> dict[str, str]:
+    def _secret_value_from(
+        self, config: ServiceConfig, *, pin_latest: bool = False
+    ) -> dict[str, str]:
+        """``valueFrom`` of each secret variable (``NotFound`` for a missing secret).
+
+        With ``pin_latest`` (services), a reference to the latest version is pinned to the
+        version current now (``arn:...:secret:NAME:::VERSION-ID``): a task resolves an unpinned
+        ARN when it starts, so after a rotation a redeploy would change nothing and tasks would
+        hold old and new values side by side; pinned, the rotation changes the task definition
+        and the redeploy rolls every task onto the new value (``changed=True``), as on every
+        other driver. Jobs stay unpinned: each run reads the latest value when it starts.
+        """
         arns: dict[str, str] = {}
         for env, ref in config.secrets.items():
-            arn = self._secret_arn(ref.key)
-            arns[env] = f"{arn}:::{ref.version}" if ref.version else arn
+            if ref.version:
+                arns[env] = f"{self._secret_arn(ref.key)}:::{ref.version}"
+            elif pin_latest:
+                arn, current = self._secret_current(ref.key)
+                arns[env] = f"{arn}:::{current}" if current else arn
+            else:
+                arns[env] = self._secret_arn(ref.key)
         return arns
 
     def _network(self, config: ServiceConfig) -> dict[str, Any]:
@@ -155,7 +171,7 @@ class AWSCompute(AWSBase):
     def _deploy_service(self, name: str, config: ServiceConfig) -> DeploymentResult:
         self._validate_service(name, config)  # before any call
         # referenced secrets must exist (NotFound) before anything is written
-        secret_arns = self._secret_value_from(config)
+        secret_arns = self._secret_value_from(config, pin_latest=True)
         self._ensure_cluster()
         self._ensure_log_group(log_group_name(self.cluster, name), name, config)
         rendered = render_task_definition(
@@ -166,6 +182,7 @@ class AWSCompute(AWSBase):
             secret_arns=secret_arns,
             execution_role_arn=self.execution_role_arn,
             task_role_arn=self.task_role_arn,
+            latest_pinned=[k for k, ref in config.secrets.items() if ref.version is None],
         )
         ecs = self._ecs()
         svc = self._describe_service(name)

@@ -35,6 +35,7 @@ from cloudcore.models import (
 )
 
 from ._base import tag_dict
+from ._fargate import LATEST_LABEL
 from .cache import CACHE_NODE_TYPES, VERSION_TAG, AWSCache
 from .compute import _DIMENSION, _POLICY, AWSCompute
 from .database import DB_CLASSES, AWSDatabase
@@ -144,9 +145,14 @@ class AWSReadback(AWSCompute, AWSDatabase, AWSCache, AWSWAF):
         cfg["port"] = port
         cfg["env"] = {e["name"]: e.get("value", "") for e in container.get("environment") or []}
         secrets: dict[str, dict[str, Any]] = {}
+        latest = set(str((container.get("dockerLabels") or {}).get(LATEST_LABEL, "")).split(","))
         for item in container.get("secrets") or []:
             key, version = _secret_key(str(item["valueFrom"]))
-            secrets[item["name"]] = {"key": key, "version": version}
+            # "latest" pinned at deploy time reads back as "latest"
+            secrets[item["name"]] = {
+                "key": key,
+                "version": None if item["name"] in latest else version,
+            }
         cfg["secrets"] = secrets
         if container.get("healthCheck"):
             cfg["health_check"] = _health_check(container["healthCheck"], port, extras)

@@ -72,7 +72,8 @@ def test_unknown_extras_and_missing_role_refused(aws: MotoTarget) -> None:
 
 def test_deploy_renders_the_task_definition(aws: MotoTarget) -> None:
     cloud = aws.provider
-    arn = aws.client("secretsmanager").create_secret(Name="jwt", SecretString="x")["ARN"]
+    made = aws.client("secretsmanager").create_secret(Name="jwt", SecretString="x")
+    arn, version = made["ARN"], made["VersionId"]
     result = cloud.deploy_service("api", _config(secrets={"JWT_SECRET": "jwt"}))
     assert result.changed and result.revision == "api:1" and result.replicas == 2
     task = _task(aws, "api")
@@ -82,7 +83,9 @@ def test_deploy_renders_the_task_definition(aws: MotoTarget) -> None:
     assert container["image"] == "ghcr.io/acme/api:1.0"
     assert container["portMappings"][0]["containerPort"] == 8080
     assert container["environment"] == [{"name": "MODE", "value": "prod"}]
-    assert container["secrets"] == [{"name": "JWT_SECRET", "valueFrom": arn}]
+    # "latest" is pinned to the version current at deploy time (see the rotation test)
+    assert container["secrets"] == [{"name": "JWT_SECRET", "valueFrom": f"{arn}:::{version}"}]
+    assert container["dockerLabels"] == {"cloudcore.secrets-latest": "JWT_SECRET"}
     assert "http://localhost:8080/health" in container["healthCheck"]["command"][1]
     options = container["logConfiguration"]["options"]
     assert options["awslogs-group"] == log_group_name("cloudcore", "api")
@@ -205,3 +208,30 @@ def test_delete_and_foreign_services(aws: MotoTarget) -> None:
     with pytest.raises(Conflict):
         cloud.deploy_service("legacy", _config())
     assert cloud.list_services() == []
+
+
+def test_rotating_a_referenced_secret_then_redeploying_rolls_the_service(aws: MotoTarget) -> None:
+    # an unpinned valueFrom is resolved when a task starts: pinned to the current version at
+    # deploy time, a rotation changes the task definition and the redeploy rolls the service
+    cloud = aws.provider
+    cloud.store_secret("api/token", "first")
+    config = _config(secrets={"TOKEN": "api/token"})
+    cloud.deploy_service("api", config)
+    first = _task(aws, "api")
+    [secret] = first["containerDefinitions"][0]["secrets"]
+    current = cloud.list_secret_versions("api/token")[-1].version
+    assert secret["valueFrom"].endswith(f":::{current}")
+    assert cloud.deploy_service("api", config).changed is False
+    cloud.store_secret("api/token", "second")  # rotation
+    assert cloud.deploy_service("api", config).changed is True
+    rotated = _task(aws, "api")
+    assert rotated["revision"] == first["revision"] + 1
+    assert (
+        rotated["containerDefinitions"][0]["secrets"] != first["containerDefinitions"][0]["secrets"]
+    )
+    assert cloud.deploy_service("api", config).changed is False
+    # read back as "latest", as deployed; a version pinned by the user reads back pinned
+    assert cloud.get_service_config("api").secrets["TOKEN"].version is None
+    pinned = _config(secrets={"TOKEN": {"key": "api/token", "version": current}})
+    assert cloud.deploy_service("api", pinned).changed is True
+    assert cloud.get_service_config("api").secrets["TOKEN"].version == current
