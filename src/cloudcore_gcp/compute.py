@@ -60,6 +60,10 @@ _EXTRAS = {"ingress", "concurrency", "service_account", "timeout_seconds"}
 _STARTUP_MAX = 240
 
 
+LATEST_ANNOTATION = "cloudcore-secrets-latest"
+"""Revision-template annotation listing the secret variables deployed as "latest"."""
+
+
 def _probe(config: ServiceConfig, *, liveness: bool) -> dict[str, Any] | None:
     hc = config.health_check
     if hc is None or (liveness and hc.path is None):
@@ -250,11 +254,41 @@ class GCPCompute(GCPBase):
                     f"secrets.{var}: {what} {ref.key!r} does not exist; store it first"
                 ) from None
 
+    def _pin_latest(self, config: ServiceConfig) -> tuple[ServiceConfig, list[str]]:
+        """``config`` with each "latest" secret reference pinned to the version enabled now, and
+        the variables so pinned. Cloud Run resolves ``latest`` when an instance starts: pinned,
+        a rotation changes the revision template and the redeploy rolls every instance onto the
+        new value (``changed=True``), as on every other driver."""
+        latest = sorted(var for var, ref in config.secrets.items() if ref.version is None)
+        if not latest:
+            return config, []
+        client = self.clients.secrets()
+        pinned = dict(config.secrets)
+        for var in latest:
+            ref = config.secrets[var]
+            name = f"projects/{self.project}/secrets/{secret_id(ref.key)}/versions/latest"
+
+            def lookup(n: str = name) -> Any:
+                return client.get_secret_version(name=n, **self.kw())
+
+            try:
+                got = self.call(lookup)
+            except NotFound:
+                raise NotFound(
+                    f"secrets.{var}: secret {ref.key!r} does not exist (or has no enabled "
+                    "version); store it first"
+                ) from None
+            pinned[var] = ref.model_copy(update={"version": str(got.name).rsplit("/", 1)[-1]})
+        return config.model_copy(update={"secrets": pinned}), latest
+
     def _deploy_service(self, name: str, config: ServiceConfig) -> DeploymentResult:
         from google.cloud import run_v2
         from google.protobuf import field_mask_pb2
 
-        want = desired_service(self, name, config)
+        pinned, latest = self._pin_latest(config)  # NotFound before anything is written
+        want = desired_service(self, name, pinned)
+        # which variables were "latest" before pinning: read-back reports them so again
+        want["template"]["annotations"] = {LATEST_ANNOTATION: ",".join(latest)}
         client = self.clients.run()
         current = self._find_service(name)
         if current is None:

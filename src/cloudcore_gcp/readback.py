@@ -38,7 +38,7 @@ from cloudcore.models import (
 from ._base import VERSION_LABEL, label_version, managed
 from ._mapping import EDITION_TIERS, REDIS_VERSIONS
 from .cache import _STANDARD_HA, _TLS, MEMORY_GB, GCPCache
-from .compute import _INGRESS, _MANUAL, GCPCompute, _as_dict
+from .compute import _INGRESS, _MANUAL, LATEST_ANNOTATION, GCPCompute, _as_dict
 from .database import _REGIONAL, GCPDatabase
 from .discovery import GCPDiscovery
 from .dns import GCPDNS
@@ -127,10 +127,15 @@ class GCPReadback(GCPCompute, GCPDatabase, GCPCache, GCPDNS, GCPWAF, GCPDiscover
         port = int(ports[0]["container_port"]) if ports else None
         env: dict[str, str] = {}
         secrets: dict[str, dict[str, Any]] = {}
+        pinned_latest = set(
+            str((template.get("annotations") or {}).get(LATEST_ANNOTATION, "")).split(",")
+        )
         for var in container.get("env") or []:
             ref = (var.get("value_source") or {}).get("secret_key_ref")
             if ref:
                 version = ref.get("version") or "latest"
+                if var["name"] in pinned_latest:  # "latest", pinned at deploy time
+                    version = "latest"
                 secrets[var["name"]] = {
                     "key": key_of(str(ref["secret"]).rsplit("/", 1)[-1]),
                     "version": None if version == "latest" else version,

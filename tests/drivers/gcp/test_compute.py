@@ -40,10 +40,13 @@ def test_deploy_maps_the_portable_config(gcp: Any, fake: Any) -> None:
     assert container["ports"] == [{"containerPort": 8080, "name": "http1"}]  # name: Cloud Run's
     env = {e["name"]: e for e in container["env"]}
     assert env["MODE"]["value"] == "prod"
+    # "latest" is pinned to the version enabled at deploy time (a rotation then rolls the
+    # service), and the template says which variables asked for "latest"
     assert env["DB_PASSWORD"]["valueSource"]["secretKeyRef"] == {
         "secret": "db_spassword",
-        "version": "latest",
+        "version": "1",
     }
+    assert svc["template"]["annotations"] == {"cloudcore-secrets-latest": "DB_PASSWORD"}
     assert container["livenessProbe"]["httpGet"] == {"path": "/healthz", "port": 8080}
     assert container["startupProbe"]["periodSeconds"] == 10
     assert svc["scaling"] == {"scalingMode": "MANUAL", "manualInstanceCount": 1}
@@ -66,7 +69,10 @@ def test_unchanged_deploy_writes_nothing_and_keeps_the_revision(gcp: Any, fake: 
     with cloudcore.record() as rec:
         again = gcp.deploy_service("api", _config())
     assert rec.mutating_calls() == []
-    assert [c.operation for c in rec.calls()] == [f"GET /v2/{SVC}api"]
+    assert [c.operation for c in rec.calls()] == [
+        "GET /v1/projects/fake-project/secrets/db_spassword/versions/latest",
+        f"GET /v2/{SVC}api",
+    ]
     assert again.changed is False and again.revision == first.revision
     assert fake.services[SVC + "api"]["_revisions"] == 1
 
