@@ -257,6 +257,16 @@ class WriteOnlyRepeatsStore(MemoryProvider):
             return super()._store_secret(key, value)
 
 
+class RotationIgnored(MemoryProvider):
+    """A redeploy after a referenced secret was rotated changes nothing: the versions the
+    references resolve to are left out of the service's digest (the service keeps the old
+    value, as an unpinned ECS ``valueFrom`` or Cloud Run ``latest`` did)."""
+
+    def _resolve_secret_refs(self, data: Any, config: Any) -> dict[str, str]:
+        resolved = super()._resolve_secret_refs(data, config)
+        return dict.fromkeys(resolved, "latest")
+
+
 class SecretInLog(MemoryProvider):
     """Logs each stored value at DEBUG level."""
 
@@ -308,6 +318,13 @@ VARIANTS: dict[str, Variant] = {
         "test_compute_deploy_is_idempotent",
         "test_readback_service_round_trip",  # the config read back, deployed again, writes
         "test_compute_env_order_is_no_change_one_value_is",
+        "test_compute_secret_rotation_then_redeploy_rolls_the_service",
+    ),
+    "rotation_ignored": _v(
+        RotationIgnored,
+        "compute",
+        "a secret rotation then redeploy rolls the service",
+        "test_compute_secret_rotation_then_redeploy_rolls_the_service",
     ),
     "throttle_as_not_found": _v(
         ThrottleAsNotFound,

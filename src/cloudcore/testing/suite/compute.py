@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from ...capabilities import Capability
-from ...errors import NotFound
+from ...errors import NotFound, Unsupported
 from ._base import (
     ConformanceOptions,
     Names,
@@ -134,6 +134,39 @@ class ComputeSuite(SuiteBase):
                 provider.get_service_status(name)
         finally:
             provider.delete_service(name)
+
+    @requires(C, "secrets_env")
+    def test_compute_secret_rotation_then_redeploy_rolls_the_service(
+        self, provider: Any, conformance_options: ConformanceOptions, conformance_names: Names
+    ) -> None:
+        """A service refers to the latest version of a secret; the secret is rotated; the same
+        config deployed again must roll the service onto the new value (``changed=True``), then
+        be a no-op, and read back still refer to "latest"."""
+        name = conformance_names.name("rotate")
+        key = conformance_names.secret("rotated")
+        config = _service_config(provider, conformance_options, secrets={"TOKEN": key})
+        try:
+            provider.store_secret(key, "before-rotation")
+            assert provider.deploy_service(name, config).changed
+            assert not provider.deploy_service(name, config).changed, "unchanged redeploy changed"
+            provider.store_secret(key, "after-rotation")
+            rolled = provider.deploy_service(name, config)
+            assert rolled.changed, (
+                "after the referenced secret was rotated, the redeploy changed nothing: the "
+                "service keeps (or mixes in) the old value"
+            )
+            assert not provider.deploy_service(name, config).changed, "rotation not settled"
+            try:
+                back = provider.get_service_config(name)
+            except Unsupported:  # a driver without read-back
+                back = None
+            if back is not None:
+                assert back.secrets["TOKEN"].version is None, (
+                    "a reference to the latest version reads back pinned to a version"
+                )
+        finally:
+            provider.delete_service(name)
+            provider.delete_secret(key)
 
     @requires(C, "logs")
     def test_compute_logs(
