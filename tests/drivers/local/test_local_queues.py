@@ -15,7 +15,7 @@ from cloudcore_baremetal.testing import random_key
 
 WORKER = textwrap.dedent(
     """
-    import json, sys
+    import json, sys, time
     from cloudcore_baremetal.local import LocalProvider
     p = LocalProvider(project_dir=sys.argv[1], secret_key=sys.argv[2])
     print("ready", flush=True)
@@ -27,6 +27,7 @@ WORKER = textwrap.dedent(
         empty = 0 if got else empty + 1
         seen += [m.text for m in got]
         if got:
+            time.sleep(0.05)  # "processing": the other worker takes batches meanwhile
             p.ack("work", [m.receipt for m in got])
     print(json.dumps(seen))
     """
