@@ -143,13 +143,9 @@ class AWSCompute(AWSBase):
         """
         arns: dict[str, str] = {}
         for env, ref in config.secrets.items():
-            if ref.version:
-                arns[env] = f"{self._secret_arn(ref.key)}:::{ref.version}"
-            elif pin_latest:
-                arn, current = self._secret_current(ref.key)
-                arns[env] = f"{arn}:::{current}" if current else arn
-            else:
-                arns[env] = self._secret_arn(ref.key)
+            arn, current = self._secret_current(ref.key)
+            version = ref.version or (current if pin_latest else None)
+            arns[env] = f"{arn}:::{version}" if version else arn
         return arns
 
     def _network(self, config: ServiceConfig) -> dict[str, Any]:
