@@ -95,7 +95,11 @@ def map_error(exc: BaseException) -> CloudcoreError | None:
         return mapped
     import requests
 
-    if isinstance(exc, requests.ConnectionError | requests.Timeout):
+    # ChunkedEncodingError: the body ended early ("Connection broken: IncompleteRead"), a
+    # connection dropped mid-download; a ranged read resumes it
+    if isinstance(
+        exc, requests.ConnectionError | requests.Timeout | requests.exceptions.ChunkedEncodingError
+    ):
         return TransientError(f"{type(exc).__name__}: {exc}")
     from google.auth import exceptions as aexc
 

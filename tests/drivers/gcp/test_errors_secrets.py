@@ -129,3 +129,12 @@ def test_secrets_cloudcore_does_not_manage_are_untouched(gcp: Any, fake: Any) ->
         gcp.delete_secret("theirs")
     assert fake.versions["projects/fake-project/secrets/theirs"] == []
     gcp.delete_secret("never-existed")
+
+
+def test_a_download_cut_mid_body_is_transient() -> None:
+    import requests
+
+    from cloudcore.errors import TransientError
+
+    cut = requests.exceptions.ChunkedEncodingError("Connection broken: IncompleteRead(299387)")
+    assert isinstance(map_error(cut), TransientError)
