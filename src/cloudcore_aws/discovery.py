@@ -136,7 +136,8 @@ class AWSDiscovery(AWSDNS):
         if type in (None, ResourceType.WAF_POLICY):
             found.extend(self._waf_resources())
         found.extend(queue_and_job_resources(self, type))
-        return iter(found)
+        # The tagging API filtered its own kinds; the others are filtered here.
+        return (r for r in found if r.carries(tags))
 
     def _tagged(
         self, services: list[str], tags: Mapping[str, str], want: ResourceType | None

@@ -169,17 +169,18 @@ class AWSStorage(S3BucketFields, S3Objects, AWSBase):
             for item in listing.get("Buckets") or []:
                 name = str(item["Name"])
                 have = self._bucket_tags(name)
-                if have is not None and self._is_managed(have):
-                    found.append(
-                        bucket_resource(
-                            self.name,
-                            self.region,
-                            name,
-                            have,
-                            f"arn:aws:s3:::{name}",
-                            item.get("CreationDate"),
-                        )
-                    )
+                if have is None or not self._is_managed(have):
+                    continue
+                res = bucket_resource(
+                    self.name,
+                    self.region,
+                    name,
+                    have,
+                    f"arn:aws:s3:::{name}",
+                    item.get("CreationDate"),
+                )
+                if res.carries(tags):
+                    found.append(res)
         if type is ResourceType.BUCKET:
             return iter(found)
         return itertools.chain(found, super()._list_resources(type, tags))

@@ -472,4 +472,4 @@ class BaremetalProvider(StorageHooks, BaseProvider):
     ) -> Iterator[Resource]:
         from .discovery import list_resources
 
-        return iter(list_resources(self, type))
+        return (r for r in list_resources(self, type) if r.carries(tags))

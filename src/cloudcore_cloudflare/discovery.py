@@ -35,6 +35,10 @@ class CloudflareDiscovery(CloudflareDNS, CloudflareWAF, CloudflareSecrets):
     def _list_resources(
         self, type: ResourceType | None, tags: Mapping[str, str]
     ) -> Iterator[Resource]:
+        # Cloudflare has no tag filter for these kinds: the driver filters what it lists.
+        return (r for r in self._discover(type) if r.carries(tags))
+
+    def _discover(self, type: ResourceType | None) -> Iterator[Resource]:
         want = {type} if type is not None else set(ResourceType)
         zones = self.zone_ids()
         for zone, zid in sorted(zones.items()):

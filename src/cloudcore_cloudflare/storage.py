@@ -216,11 +216,11 @@ class CloudflareStorage(S3BucketFields, S3Objects, CloudflareCore):
                 if marker:
                     user = {str(k): str(v) for k, v in (marker.get("tags") or {}).items()}
                     labels = {**user, MANAGED_BY_KEY: MANAGED_BY_VALUE, NAME_TAG_KEY: name}
-                    found.append(
-                        bucket_resource(
-                            self.name, None, name, labels, name, item.get("CreationDate")
-                        )
+                    res = bucket_resource(
+                        self.name, None, name, labels, name, item.get("CreationDate")
                     )
+                    if res.carries(tags):
+                        found.append(res)
         if type is ResourceType.BUCKET:
             return iter(found)
         return itertools.chain(found, super()._list_resources(type, tags))

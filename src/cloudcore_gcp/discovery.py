@@ -186,7 +186,8 @@ class GCPDiscovery(GCPBase):
                 if managed(labels):
                     apex = z.dns_name.rstrip(".")
                     out.append(self._resource(T.DNS_ZONE, apex, labels, z.name, state="active"))
-        return iter(out)
+        # Labels are read with each resource; the driver filters on them here.
+        return (r for r in out if r.carries(tags))
 
 
 def type_name(value: Any) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -89,6 +90,13 @@ class Resource(Model):
     attributes: dict[str, Any] = Field(default_factory=dict)
     provider_id: str | None = None
     created_at: datetime | None = None
+
+    def carries(self, tags: Mapping[str, str]) -> bool:
+        """Whether this resource has every tag of ``tags`` with that value (``{}``: yes).
+
+        Drivers filter ``list_resources`` with it where the provider has no tag filter of its
+        own; the core does not filter their answer again."""
+        return all(self.tags.get(k) == v for k, v in tags.items())
 
 
 class OperationSchema(Model):

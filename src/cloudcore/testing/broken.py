@@ -22,6 +22,7 @@ from . import broken_storage as bs
 from . import broken_wire as bw
 from .broken_core import (
     DeleteFailsWhenGone,
+    DiscoveryIgnoresTags,
     DiscoveryMissesType,
     DNSRewritesUnchanged,
     DropsLastPage,
@@ -177,6 +178,13 @@ VARIANTS: dict[str, Variant] = {
         "discovery",
         "discovery lists everything created",
         "test_discovery_lists_what_was_created",
+        "test_discovery_filters_on_tags",
+    ),
+    "discovery_ignores_tags": _v(
+        DiscoveryIgnoresTags,
+        "discovery",
+        "discovery filters on tags",
+        "test_discovery_filters_on_tags",
     ),
     "waf_does_not_converge": _v(
         WAFDoesNotConverge, "waf", "configure_waf replaces the set", "test_waf_converges"

@@ -149,6 +149,13 @@ class DiscoveryMissesType(MemoryProvider):
         return (r for r in super()._list_resources(type, tags) if r.type != ResourceType.CACHE)
 
 
+class DiscoveryIgnoresTags(MemoryProvider):
+    """Discovery filters on the type but lists every resource whatever ``tags`` asks for."""
+
+    def _list_resources(self, type: ResourceType | None, tags: Any) -> Iterator[Resource]:
+        return super()._list_resources(type, {})
+
+
 class WAFDoesNotConverge(MemoryProvider):
     """``configure_waf`` adds the new rules to the old ones instead of replacing the set."""
 

@@ -57,11 +57,23 @@ def _check_schema(schema: dict[str, Any], what: str) -> None:
 _VALID: set[str] = set()
 
 
+TEAM = "team"  # the tag key every taggable resource of the discovery class carries
+
+
+def _team(names: Names) -> str:
+    """This run's value of the :data:`TEAM` tag (lowercase, as Google labels require)."""
+    return f"{names.run}-disc"
+
+
 def _create_one_of_each(
     provider: Any, opts: ConformanceOptions, names: Names, cleanup: Cleanup
 ) -> dict[tuple[ResourceType, str], str]:
-    """Create one resource per declared capability; returns ``{(type, name): capability}``."""
+    """Create one resource per declared capability; returns ``{(type, name): capability}``.
+
+    Every resource whose config has tags carries ``{TEAM: _team(names)}``; secrets and DNS
+    records have none, so a tag filter must leave them out."""
     made: dict[tuple[ResourceType, str], str] = {}
+    tags = {TEAM: _team(names)}
     if provider.supports(Capability.SECRETS):
         key = names.secret(names.unique("disc"))
         cleanup.append(lambda: provider.delete_secret(key))
@@ -77,32 +89,34 @@ def _create_one_of_each(
     if provider.supports(Capability.COMPUTE):
         svc = names.name(names.unique("disc-svc"))
         cleanup.append(lambda: provider.delete_service(svc))
-        provider.deploy_service(svc, _service_config(provider, opts))
+        provider.deploy_service(svc, _service_config(provider, opts, tags=tags))
         made[(R.SERVICE, svc)] = "compute"
     if provider.supports(Capability.DATABASE, "postgres"):
         db = names.name(names.unique("disc-db"))
         cleanup.append(lambda: provider.delete_database(db))
-        provider.provision_database(_db_config(db))
+        provider.provision_database(_db_config(db, tags=tags))
         made[(R.DATABASE, db)] = "database"
     if provider.supports(Capability.CACHE, "redis"):
         cache = names.name(names.unique("disc-cache"))
         cleanup.append(lambda: provider.delete_cache(cache))
-        provider.provision_cache(_cache_config(provider, cache))
+        provider.provision_cache(_cache_config(provider, cache, tags=tags))
         made[(R.CACHE, cache)] = "cache"
     if provider.supports(Capability.STORAGE):
         bucket = names.name(names.unique("disc-bucket"))
         cleanup.append(lambda: provider.delete_bucket(bucket, force=True))
-        provider.create_bucket(BucketConfig(name=bucket, tags={"team": "discovery"}))
+        provider.create_bucket(BucketConfig(name=bucket, tags=tags))
         made[(R.BUCKET, bucket)] = "storage"
     if provider.supports(Capability.QUEUES):
         queue = names.name(names.unique("disc-queue"))
         cleanup.append(lambda: provider.delete_queue(queue))
-        provider.create_queue(QueueConfig(name=queue, tags={"team": "discovery"}))
+        provider.create_queue(QueueConfig(name=queue, tags=tags))
         made[(R.QUEUE, queue)] = "queues"
     if provider.supports(Capability.JOBS):
         job = names.name(names.unique("disc-job"))
         cleanup.append(lambda: provider.delete_job(job))
-        provider.schedule_job(job, JobConfig.model_validate(_job_config(provider, opts)))
+        provider.schedule_job(
+            job, JobConfig.model_validate({**_job_config(provider, opts), "tags": tags})
+        )
         made[(R.JOB, job)] = "jobs"
     return made
 
@@ -110,7 +124,7 @@ def _create_one_of_each(
 def _job_config(provider: Any, opts: ConformanceOptions) -> dict[str, Any]:
     from .jobs import _target
 
-    return {"cron": "0 4 * * *", "target": _target(provider, opts), "tags": {"team": "discovery"}}
+    return {"cron": "0 4 * * *", "target": _target(provider, opts)}
 
 
 class DiscoverySuite(SuiteBase):
@@ -161,6 +175,30 @@ class DiscoverySuite(SuiteBase):
             for r in provider.list_resources(tags={MANAGED_BY_KEY: MANAGED_BY_VALUE})
         }
         assert set(made) <= tagged, "filtering on managed-by=cloudcore lost resources"
+
+    @requires(Capability.DISCOVERY)
+    def test_discovery_filters_on_tags(
+        self, provider: Any, created: Any, conformance_names: Names
+    ) -> None:
+        """The driver filters on ``tags`` itself (the core does not filter again): a tag only
+        some resources carry selects exactly those, and a value nothing carries selects none."""
+        made, _ = created
+        if not made:
+            not_testable("the driver declares no capability whose resources the suite can create")
+        team = _team(conformance_names)
+        taggable = {R.SERVICE, R.DATABASE, R.CACHE, R.BUCKET, R.QUEUE, R.JOB}
+        listed = list(provider.list_resources(tags={TEAM: team}))
+        wrong = sorted(r.id for r in listed if r.tags.get(TEAM) != team)
+        assert not wrong, f"list_resources(tags={{{TEAM!r}: {team!r}}}) returned {wrong}"
+        got = {(r.type, r.name) for r in listed}
+        missing = sorted(f"{t.value}/{n}" for t, n in made if t in taggable and (t, n) not in got)
+        assert not missing, f"tagged {TEAM}={team} but not selected by that tag: {missing}"
+        none = [r.id for r in provider.list_resources(tags={TEAM: f"{team}-none"})]
+        assert not none, f"a tag value no resource carries selected {none}"
+        both = {MANAGED_BY_KEY: MANAGED_BY_VALUE, TEAM: f"{team}-none"}
+        assert not list(provider.list_resources(tags=both)), (
+            "a filter of two tags must match resources carrying both, not either"
+        )
 
     @requires(Capability.DISCOVERY)
     def test_discovery_schemas_are_valid(self, provider: Any, created: Any) -> None:
